@@ -1,0 +1,65 @@
+# StyleBridge — every target does its own set-up; `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stylebridge-installed
+LOCK := python/requirements.lock
+
+PROTO_DIR := protos
+PROTOS := $(wildcard $(PROTO_DIR)/stylebridge/v1/*.proto)
+PY_GEN_DIR := python/stylebridge/v1
+PY_GEN := $(patsubst $(PROTO_DIR)/stylebridge/v1/%.proto,$(PY_GEN_DIR)/%_pb2.py,$(PROTOS))
+CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
+
+.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench lint clean
+
+help:  ## List targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: $(STAMP) $(PY_GEN)  ## Virtualenv with pinned dependencies (idempotent, quiet when nothing changed).
+
+$(STAMP): $(LOCK) python/pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing pinned dependencies into $(VENV) (first run takes a few minutes)"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r $(LOCK)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e python
+	@touch $@
+
+proto: proto-py proto-cs  ## Generate Python and C# code from protos/.
+
+proto-py: $(PY_GEN)
+
+$(PY_GEN_DIR)/%_pb2.py: $(PROTO_DIR)/stylebridge/v1/%.proto $(STAMP)
+	@$(BIN)/python -m grpc_tools.protoc -I$(PROTO_DIR) --python_out=python --pyi_out=python --grpc_python_out=python $<
+
+proto-cs: $(STAMP)  ## Regenerate the committed C# messages (and their Unity .meta files).
+	@$(BIN)/python tools/gen_csharp.py --out $(CS_GEN_DIR)
+
+proto-check: $(STAMP)  ## Fail when the committed C# differs from a fresh `make proto`.
+	@$(BIN)/python tools/gen_csharp.py --check --out $(CS_GEN_DIR)
+
+test: setup proto-check unity-check test-python  ## Everything CI runs.
+
+test-python: setup
+	@$(BIN)/python -m pytest tests -q
+
+unity-check: setup  ## Compile the Unity package's C# with Mono against reference stubs; run the Core tests.
+	@bash tools/unity_check.sh
+
+demo: setup  ## Stream frames through the bridge; live table; report in out/demo.
+	@$(BIN)/stylebridge demo
+
+bench: setup  ## Inference per backend and bridge overhead vs a bare gRPC echo.
+	@$(BIN)/python tests/bench/bench_inference.py
+	@$(BIN)/python tests/bench/bench_bridge.py
+
+lint: setup  ## Ruff.
+	@$(BIN)/ruff check python tests tools
+
+clean:
+	rm -rf $(VENV) build out $(PY_GEN_DIR)/*_pb2*.py $(PY_GEN_DIR)/*_pb2*.pyi

@@ -1,0 +1,1 @@
+"""What each Unity inference engine can run, and a checker that says why not."""

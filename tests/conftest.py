@@ -1,0 +1,51 @@
+"""Shared fixtures: the real models and game frames in ../shared, read in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylebridge.paths import shared_dir
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    root = shared_dir()
+    if root is None:
+        pytest.fail("../shared (or STYLEBRIDGE_SHARED) with models/ and frames/ is required")
+    return root
+
+
+@pytest.fixture(scope="session")
+def models_dir(shared: Path) -> Path:
+    return shared / "models"
+
+
+@pytest.fixture(scope="session")
+def frames_dir(shared: Path) -> Path:
+    return shared / "frames"
+
+
+@pytest.fixture(scope="session")
+def frame_paths(frames_dir: Path) -> list[Path]:
+    paths = sorted(frames_dir.glob("*.png"))
+    assert paths, f"no frames in {frames_dir}"
+    return paths
+
+
+def load_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """An RGB uint8 HWC array, optionally resized to (width, height)."""
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if size is not None:
+            image = image.resize(size, Image.Resampling.BILINEAR)
+        return np.asarray(image, dtype=np.uint8).copy()
+
+
+@pytest.fixture(scope="session")
+def small_frames(frame_paths: list[Path]) -> list[np.ndarray]:
+    """Four real game frames at 320x180: enough for agreement tests, fast on 2 cores."""
+    return [load_rgb(p, (320, 180)) for p in frame_paths[:4]]
