@@ -7,12 +7,12 @@ engine prefers) and the bridge (which maps a client to an engine) import nothing
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 from stylebridge.errors import InvalidInputError
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     """An engine family whose operator support is tabulated in ``engines.ops``."""
 
     BARRACUDA_1_0 = "barracuda-1.0"
@@ -54,7 +54,7 @@ _DEFAULT_OPSET = {
 }
 
 _MAX_OPSET = {
-    Engine.BARRACUDA_1_0: 11,
+    Engine.BARRACUDA_1_0: 10,  # opset 11 moved Pad sizes to an input, which 1.x ignores
     Engine.BARRACUDA_2: 13,
     Engine.BARRACUDA_3: 13,
     Engine.SENTIS_1: 15,

@@ -8,13 +8,13 @@ much as a gRPC round trip.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 
-class BackendKind(str, Enum):
+class BackendKind(StrEnum):
     """Which library runs the model in Python."""
 
     ONNXRUNTIME = "onnxruntime"

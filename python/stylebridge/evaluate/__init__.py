@@ -1,0 +1,1 @@
+"""Measuring models: fidelity against a reference output (more measures in later issues)."""

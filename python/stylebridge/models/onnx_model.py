@@ -1,0 +1,318 @@
+"""Load ONNX style models safely and say how they take frames.
+
+Files are untrusted: the model is parsed without following external data, every
+external-data location must resolve inside the model's own folder (no ``../``, no
+absolute paths, no symlinks out), sizes are capped, and ``onnx.checker`` must pass.
+The model must take exactly one image [N,3,H,W] and return one tensor. A fixed H x W
+is relaxed to symbolic dims when the graph is fully convolutional (see
+``onnx_shapes``); otherwise frames are resized to it, and ``note`` says which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import external_data_helper
+
+from stylebridge.errors import LimitExceededError, ModelFormatError, ModelLoadError, NotFoundError
+from stylebridge.models import metadata
+from stylebridge.models.metadata import InputRange
+from stylebridge.models.onnx_shapes import probe_size, relax_spatial, run_probe, spatial_verdict
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_ONNX_BYTES = 512 * 2**20
+_IMAGE_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
+
+
+@dataclass(frozen=True)
+class OnnxModel:
+    """A checked ONNX style model, ready for an ONNX Runtime session."""
+
+    proto: onnx.ModelProto
+    path: Path | None
+    sha256: str  # of the file (or bytes) as received, before any relaxation
+    input_name: str
+    output_name: str
+    opset: int
+    dynamic_spatial: bool
+    fixed_size: tuple[int, int] | None  # (width, height) frames must be resized to
+    relaxed: bool
+    note: str
+    input_range: InputRange
+
+    def to_bytes(self) -> bytes:
+        """The (possibly relaxed) model, serialized for ``ort.InferenceSession``."""
+        return self.proto.SerializeToString()
+
+    def run_size(self, width: int, height: int) -> tuple[int, int]:
+        """The (width, height) a frame of this size must be resized to before running."""
+        return self.fixed_size if self.fixed_size is not None else (width, height)
+
+
+def load_onnx(path: Path, *, max_bytes: int = DEFAULT_MAX_ONNX_BYTES) -> OnnxModel:
+    """Load and check an ONNX file; external data only from inside its folder.
+
+    Raises NotFoundError, LimitExceededError (file plus external data over
+    ``max_bytes``), ModelLoadError (not ONNX, external data outside the folder) and
+    ModelFormatError (checker failure, not a one-image-in one-image-out model).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotFoundError(f"ONNX model {path} does not exist (or is not a file)")
+    size = path.stat().st_size
+    _check_size(size, max_bytes, str(path))
+    data = path.read_bytes()
+    proto = _parse(data, str(path))
+    external = _external_tensors(proto)
+    if external:
+        total = size + _external_bytes(external, path.parent, str(path))
+        _check_size(total, max_bytes, f"{path} with its external data")
+        external_data_helper.load_external_data_for_model(proto, str(path.parent))
+    return _finish(proto, path, hashlib.sha256(data).hexdigest(), str(path))
+
+
+def onnx_from_bytes(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_ONNX_BYTES, name: str = "received model"
+) -> OnnxModel:
+    """Load and check an ONNX model that arrived as bytes (e.g. over the network).
+
+    There is no folder to read external data from, so a model that uses external
+    data is refused outright.
+    """
+    _check_size(len(data), max_bytes, name)
+    proto = _parse(data, name)
+    if _external_tensors(proto):
+        raise ModelLoadError(
+            f"{name} refers to external data files; a model sent as bytes must embed "
+            "its weights (save it with onnx.save(model, path) without external data)"
+        )
+    return _finish(proto, None, hashlib.sha256(data).hexdigest(), name)
+
+
+def count_onnx_parameters(proto: onnx.ModelProto) -> int:
+    """Learnable scalars: elements of the weight inputs of parametric operators.
+
+    Counts the initializers consumed as weights/biases/scales of Conv, ConvTranspose,
+    the normalizations, Gemm and MatMul, so pads and resize scales do not count and
+    the number matches ``count_parameters`` of the torch model.
+    """
+    weight_ops = {
+        "Conv", "ConvTranspose", "InstanceNormalization", "BatchNormalization",
+        "Gemm", "MatMul", "LayerNormalization", "GroupNormalization", "PRelu",
+    }  # fmt: skip
+    sizes = {init.name: math.prod(int(d) for d in init.dims) for init in proto.graph.initializer}
+    used = {
+        name
+        for node in proto.graph.node
+        if node.op_type in weight_ops
+        for name in node.input[1:]
+        if name in sizes
+    }
+    # BatchNormalization's running mean/var are statistics, not parameters.
+    for node in proto.graph.node:
+        if node.op_type == "BatchNormalization":
+            used.difference_update(node.input[3:5])
+    return sum(sizes[name] for name in used)
+
+
+def _finish(proto: onnx.ModelProto, path: Path | None, sha256: str, name: str) -> OnnxModel:
+    try:
+        onnx.checker.check_model(proto)
+    except onnx.checker.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFormatError(f"{name} fails the ONNX checker: {first}") from exc
+    input_info, output_info = _image_io(proto, name)
+    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+    metadata.layout(proto)
+    in_range = metadata.input_range(proto)
+    dims = input_info.type.tensor_type.shape.dim
+    fixed = [d.dim_value if d.HasField("dim_value") else None for d in dims[2:]]
+
+    def build(
+        graph: onnx.ModelProto, size: tuple[int, int] | None, relaxed: bool, note: str
+    ) -> OnnxModel:
+        return OnnxModel(
+            proto=graph,
+            path=path,
+            sha256=sha256,
+            input_name=input_info.name,
+            output_name=output_info.name,
+            opset=opset,
+            dynamic_spatial=size is None,
+            fixed_size=size,
+            relaxed=relaxed,
+            note=note,
+            input_range=in_range,
+        )
+
+    if fixed == [None, None]:
+        return build(proto, None, False, "dynamic input H x W")
+    if None in fixed:
+        raise ModelFormatError(
+            f"{name}: input {input_info.name} fixes only one of height/width; "
+            "re-export it with both fixed or both dynamic"
+        )
+    height, width = int(fixed[0]), int(fixed[1])
+    relaxed, reason = _try_relax(proto, input_info.name, output_info.name, (width, height))
+    if relaxed is not None:
+        note = (
+            f"fixed input {width}x{height} relaxed to dynamic H x W (graph is fully convolutional)"
+        )
+        return build(relaxed, None, True, note)
+    note = f"fixed input {width}x{height}; frames are resized to it ({reason})"
+    return build(proto, (width, height), False, note)
+
+
+def _try_relax(
+    proto: onnx.ModelProto, input_name: str, output_name: str, fixed: tuple[int, int]
+) -> tuple[onnx.ModelProto | None, str]:
+    """The relaxed model, or None and why it stays fixed."""
+    verdict = spatial_verdict(proto)
+    if not verdict.agnostic:
+        return None, verdict.reason
+    try:
+        relaxed = relax_spatial(proto, input_name, output_name)
+        onnx.checker.check_model(relaxed)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
+        return None, f"shape inference fails at other sizes: {str(exc).splitlines()[0]}"
+    out_dims = next(o for o in proto.graph.output if o.name == output_name)
+    out_shape = [d.dim_value for d in out_dims.type.tensor_type.shape.dim]
+    probe = probe_size(fixed)
+    try:
+        got = run_probe(relaxed, input_name, probe)
+    # ONNX Runtime reports failures as its own exception types (Fail, InvalidArgument,
+    # RuntimeException …) that share no public base class short of Exception.
+    except Exception as exc:
+        log.debug("relaxed model failed at %s: %s", probe, exc)
+        detail = str(exc).strip().splitlines()[-1][-160:] if str(exc).strip() else ""
+        return None, f"the relaxed graph fails in ONNX Runtime at {probe[0]}x{probe[1]}: {detail}"
+    width, height = fixed
+    if len(out_shape) == 4 and all(out_shape[2:]):
+        expected = (out_shape[2] * probe[1] // height, out_shape[3] * probe[0] // width)
+    else:
+        expected = (probe[1], probe[0])
+    if len(got) != 4 or got[2:] != expected:
+        return None, (
+            f"the relaxed graph returns {list(got)} for a {probe[0]}x{probe[1]} input, "
+            f"not the expected H x W {expected[0]}x{expected[1]}"
+        )
+    return relaxed, ""
+
+
+def _image_io(proto: onnx.ModelProto, name: str) -> tuple[onnx.ValueInfoProto, onnx.ValueInfoProto]:
+    """The one image input [N,3,H,W] and the one output, or a ModelFormatError."""
+    initializers = {i.name for i in proto.graph.initializer}
+    inputs = [i for i in proto.graph.input if i.name not in initializers]
+    outputs = list(proto.graph.output)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelFormatError(
+            f"{name} has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}) and "
+            f"{len(outputs)} outputs ({', '.join(o.name for o in outputs)}); a style model "
+            "takes exactly one image and returns one"
+        )
+    (graph_input,), (graph_output,) = inputs, outputs
+    tensor = graph_input.type.tensor_type
+    dims = tensor.shape.dim
+    if (
+        not graph_input.type.HasField("tensor_type")
+        or tensor.elem_type not in _IMAGE_TYPES
+        or len(dims) != 4
+        or dims[1].dim_value != 3
+    ):
+        raise ModelFormatError(
+            f"{name}: input {graph_input.name} is {_describe(graph_input)}; "
+            "a style model takes a float image [N,3,H,W] (RGB, NCHW)"
+        )
+    if dims[0].HasField("dim_value") and dims[0].dim_value != 1:
+        raise ModelFormatError(
+            f"{name}: input {graph_input.name} has a fixed batch of {dims[0].dim_value}; "
+            "frames are sent one at a time, so the batch must be 1 or dynamic"
+        )
+    out = graph_output.type.tensor_type
+    if out.HasField("shape") and len(out.shape.dim) != 4:
+        raise ModelFormatError(
+            f"{name}: output {graph_output.name} is {_describe(graph_output)}; "
+            "a style model returns an image [N,3,H,W]"
+        )
+    return graph_input, graph_output
+
+
+def _describe(info: onnx.ValueInfoProto) -> str:
+    tensor = info.type.tensor_type
+    dtype = onnx.TensorProto.DataType.Name(tensor.elem_type) if tensor.elem_type else "?"
+    dims = [
+        d.dim_param or (str(d.dim_value) if d.HasField("dim_value") else "?")
+        for d in tensor.shape.dim
+    ]
+    return f"{dtype}[{','.join(dims)}]"
+
+
+def _parse(data: bytes, name: str) -> onnx.ModelProto:
+    try:
+        proto = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(
+            f"{name} is not an ONNX model (it does not parse as an ONNX ModelProto)"
+        ) from exc
+    if proto.ir_version <= 0 or not proto.HasField("graph") or not proto.graph.node:
+        raise ModelLoadError(
+            f"{name} is not an ONNX model (no IR version or no graph); "
+            "pass a .onnx file written by torch.onnx.export or onnx.save"
+        )
+    return proto
+
+
+def _external_tensors(proto: onnx.ModelProto) -> list[onnx.TensorProto]:
+    """Every tensor in the model (initializers, attributes, subgraphs) stored outside."""
+    found: list[onnx.TensorProto] = []
+
+    def visit(graph: onnx.GraphProto) -> None:
+        found.extend(t for t in graph.initializer if external_data_helper.uses_external_data(t))
+        for node in graph.node:
+            for attr in node.attribute:
+                tensors = [attr.t] if attr.HasField("t") else []
+                tensors.extend(attr.tensors)
+                found.extend(t for t in tensors if external_data_helper.uses_external_data(t))
+                if attr.HasField("g"):
+                    visit(attr.g)
+                for sub in attr.graphs:
+                    visit(sub)
+
+    visit(proto.graph)
+    return found
+
+
+def _external_bytes(tensors: list[onnx.TensorProto], folder: Path, name: str) -> int:
+    """Total size of the external files, after checking each stays inside ``folder``."""
+    root = folder.resolve()
+    files: set[Path] = set()
+    for tensor in tensors:
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        candidate = Path(location)
+        target = (root / candidate).resolve()
+        if not location or candidate.is_absolute() or not target.is_relative_to(root):
+            raise ModelLoadError(
+                f"{name}: tensor {tensor.name!r} points to external data at "
+                f"{location!r}, outside the model's folder; refusing to read it. External "
+                "data files must sit beside the model (or below it)."
+            )
+        if not target.is_file():
+            raise ModelLoadError(
+                f"{name}: external data {location!r} for tensor {tensor.name!r} is missing"
+            )
+        files.add(target)
+    return sum(f.stat().st_size for f in files)
+
+
+def _check_size(size: int, max_bytes: int, name: str) -> None:
+    if size > max_bytes:
+        raise LimitExceededError(
+            f"{name} is {size} bytes, over the {max_bytes}-byte limit for models"
+        )

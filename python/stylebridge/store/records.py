@@ -1,0 +1,71 @@
+"""Rows of the store as frozen dataclasses: what the server writes and the CLI reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Session states the server writes. A session still "connected" or "streaming" when the
+# server starts was cut off by a crash and is marked "interrupted".
+STATE_CONNECTED = "connected"
+STATE_STREAMING = "streaming"
+STATE_ENDED = "ended"
+STATE_INTERRUPTED = "interrupted"
+OPEN_STATES = (STATE_CONNECTED, STATE_STREAMING)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One client connection, from Hello to the end of its stream."""
+
+    session_id: str
+    started_at_us: int
+    ended_at_us: int | None = None
+    state: str = STATE_CONNECTED
+    engine: str = ""
+    engine_version: str = ""
+    unity_version: str = ""
+    worker_type: str = ""
+    gpu: str = ""
+    platform: str = ""
+    client_name: str = ""
+    protocol_version: int = 0
+    peer: str = ""
+    python_backend: str = ""
+    python_model_id: str = ""
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """One frame the client sent, written once when its result (or drop) is known.
+
+    Every FrameUp gets exactly one outcome, so one row per frame written at that
+    moment needs no update: ``status`` says which outcome (e.g. "ok", "dropped",
+    "failed"), and the Python columns stay NULL for frames Python never ran.
+    """
+
+    session_id: str
+    sequence: int
+    received_at_us: int
+    status: str
+    capture_time_us: int = 0
+    width: int = 0
+    height: int = 0
+    pixel_format: str = ""
+    engine_model_id: str = ""
+    engine_ms: float | None = None
+    engine_timing_method: str | None = None
+    python_ms: float | None = None
+    python_model_id: str = ""
+    python_backend: str = ""
+    queue_ms: float | None = None
+    parity_psnr_db: float | None = None
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    """What the writer thread has done so far; ``dropped`` writes never reached SQLite."""
+
+    enqueued: int
+    committed: int
+    dropped: int
+    failed: int

@@ -1,0 +1,100 @@
+"""The store's schema, as numbered forward migrations tracked by ``PRAGMA user_version``.
+
+A new column or table is a new entry at the end of MIGRATIONS; entries already
+released never change, so any older store upgrades by running the ones it lacks.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from stylebridge.errors import StoreError
+
+# MIGRATIONS[i] takes a store from user_version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions and their frames.
+    """
+    CREATE TABLE sessions (
+        session_id       TEXT PRIMARY KEY,
+        started_at_us    INTEGER NOT NULL,
+        ended_at_us      INTEGER,
+        state            TEXT NOT NULL,
+        engine           TEXT NOT NULL DEFAULT '',
+        engine_version   TEXT NOT NULL DEFAULT '',
+        unity_version    TEXT NOT NULL DEFAULT '',
+        worker_type      TEXT NOT NULL DEFAULT '',
+        gpu              TEXT NOT NULL DEFAULT '',
+        platform         TEXT NOT NULL DEFAULT '',
+        client_name      TEXT NOT NULL DEFAULT '',
+        protocol_version INTEGER NOT NULL DEFAULT 0,
+        peer             TEXT NOT NULL DEFAULT '',
+        python_backend   TEXT NOT NULL DEFAULT '',
+        python_model_id  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE frames (
+        session_id           TEXT NOT NULL,
+        sequence             INTEGER NOT NULL,
+        received_at_us       INTEGER NOT NULL,
+        capture_time_us      INTEGER NOT NULL DEFAULT 0,
+        width                INTEGER NOT NULL DEFAULT 0,
+        height               INTEGER NOT NULL DEFAULT 0,
+        pixel_format         TEXT NOT NULL DEFAULT '',
+        engine_model_id      TEXT NOT NULL DEFAULT '',
+        engine_ms            REAL,
+        engine_timing_method TEXT,
+        status               TEXT NOT NULL,
+        python_ms            REAL,
+        python_model_id      TEXT NOT NULL DEFAULT '',
+        python_backend       TEXT NOT NULL DEFAULT '',
+        queue_ms             REAL,
+        parity_psnr_db       REAL,
+        PRIMARY KEY (session_id, sequence)
+    ) WITHOUT ROWID;
+    """,
+    # 2: find open sessions at start-up and list sessions newest first without a scan.
+    """
+    CREATE INDEX sessions_by_state ON sessions (state);
+    CREATE INDEX sessions_by_start ON sessions (started_at_us);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> int:
+    """Bring the store up to SCHEMA_VERSION, one transaction per migration; returns the
+    version found. ``conn`` must be in autocommit mode (isolation_level None).
+
+    Raises StoreError for a store written by a newer StyleBridge, or a file that
+    holds other tables and no StyleBridge version.
+    """
+    found = user_version(conn)
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"store {where} has schema version {found}, newer than this StyleBridge "
+            f"understands ({SCHEMA_VERSION}); upgrade StyleBridge or use another --store path"
+        )
+    if found == 0:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
+            0
+        ]
+        if tables:
+            raise StoreError(
+                f"{where} is an SQLite file of something else (tables but no StyleBridge "
+                f"schema version); use another --store path"
+            )
+    for version in range(found, SCHEMA_VERSION):
+        script = MIGRATIONS[version]
+        # executescript commits any open transaction first, then runs the script as is.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return found

@@ -1,0 +1,16 @@
+// REFERENCE STUB - not the Google.Protobuf runtime. It exists only so that `mcs` can
+// type-check the generated C# (tools/unity_check.sh); every body throws. In Unity the real
+// Google.Protobuf.dll is used instead (see unity/ReferenceStubs/README.md).
+// Declares only the members the protoc 22 C# output uses, with the signatures of the real
+// library (Google.Protobuf 3.22, protocolbuffers/protobuf tag v22.x); written by hand.
+
+namespace Google.Protobuf
+{
+    // Source: csharp/src/Google.Protobuf/IBufferMessage.cs (since Google.Protobuf 3.15 in the
+    // net45/netstandard builds that Unity uses: they define GOOGLE_PROTOBUF_SUPPORT_SYSTEM_MEMORY).
+    public interface IBufferMessage : IMessage
+    {
+        void InternalMergeFrom(ref ParseContext ctx);
+        void InternalWriteTo(ref WriteContext ctx);
+    }
+}

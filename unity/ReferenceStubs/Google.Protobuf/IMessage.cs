@@ -1,0 +1,26 @@
+// REFERENCE STUB - not the Google.Protobuf runtime. It exists only so that `mcs` can
+// type-check the generated C# (tools/unity_check.sh); every body throws. In Unity the real
+// Google.Protobuf.dll is used instead (see unity/ReferenceStubs/README.md).
+// Declares only the members the protoc 22 C# output uses, with the signatures of the real
+// library (Google.Protobuf 3.22, protocolbuffers/protobuf tag v22.x); written by hand.
+
+using System;
+using Google.Protobuf.Reflection;
+
+namespace Google.Protobuf
+{
+    // Source: csharp/src/Google.Protobuf/IMessage.cs (interface IMessage).
+    public interface IMessage
+    {
+        void MergeFrom(CodedInputStream input);
+        void WriteTo(CodedOutputStream output);
+        int CalculateSize();
+        MessageDescriptor Descriptor { get; }
+    }
+
+    // Source: csharp/src/Google.Protobuf/IMessage.cs (interface IMessage<T>).
+    public interface IMessage<T> : IMessage, IEquatable<T>, IDeepCloneable<T> where T : IMessage<T>
+    {
+        void MergeFrom(T message);
+    }
+}

@@ -1,0 +1,23 @@
+// REFERENCE STUB - not the Google.Protobuf runtime. It exists only so that `mcs` can
+// type-check the generated C# (tools/unity_check.sh); every body throws. In Unity the real
+// Google.Protobuf.dll is used instead (see unity/ReferenceStubs/README.md).
+// Declares only the members the protoc 22 C# output uses, with the signatures of the real
+// library (Google.Protobuf 3.22, protocolbuffers/protobuf tag v22.x); written by hand.
+
+using System;
+
+namespace Google.Protobuf
+{
+    // Source: csharp/src/Google.Protobuf/MessageParser.cs (class MessageParser; its
+    // constructor is internal in the real library).
+    public class MessageParser
+    {
+        internal MessageParser(Func<IMessage> factory) { }
+    }
+
+    // Source: csharp/src/Google.Protobuf/MessageParser.cs (class MessageParser<T>).
+    public sealed class MessageParser<T> : MessageParser where T : IMessage<T>
+    {
+        public MessageParser(Func<T> factory) : base(null) { throw new NotImplementedException(); }
+    }
+}

@@ -1,0 +1,38 @@
+// REFERENCE STUB - not the Google.Protobuf runtime. It exists only so that `mcs` can
+// type-check the generated C# (tools/unity_check.sh); every body throws. In Unity the real
+// Google.Protobuf.dll is used instead (see unity/ReferenceStubs/README.md).
+// Declares only the members the protoc 22 C# output uses, with the signatures of the real
+// library (Google.Protobuf 3.22, protocolbuffers/protobuf tag v22.x); written by hand.
+
+using System;
+
+namespace Google.Protobuf.Reflection
+{
+    // Source: csharp/src/Google.Protobuf/Reflection/GeneratedClrTypeInfo.cs. Both overload
+    // pairs are declared: generated code passes null for the extensions, so overload
+    // resolution must see the real set to prove that the calls bind as they will in Unity.
+    public sealed class GeneratedClrTypeInfo
+    {
+        public GeneratedClrTypeInfo(Type clrType, MessageParser parser, string[] propertyNames,
+            string[] oneofNames, Type[] nestedEnums, Extension[] extensions, GeneratedClrTypeInfo[] nestedTypes)
+        {
+            throw new NotImplementedException();
+        }
+
+        public GeneratedClrTypeInfo(Type clrType, MessageParser parser, string[] propertyNames,
+            string[] oneofNames, Type[] nestedEnums, GeneratedClrTypeInfo[] nestedTypes)
+        {
+            throw new NotImplementedException();
+        }
+
+        public GeneratedClrTypeInfo(Type[] nestedEnums, Extension[] extensions, GeneratedClrTypeInfo[] nestedTypes)
+        {
+            throw new NotImplementedException();
+        }
+
+        public GeneratedClrTypeInfo(Type[] nestedEnums, GeneratedClrTypeInfo[] nestedTypes)
+        {
+            throw new NotImplementedException();
+        }
+    }
+}

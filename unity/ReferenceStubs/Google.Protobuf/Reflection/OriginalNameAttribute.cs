@@ -1,0 +1,20 @@
+// REFERENCE STUB - not the Google.Protobuf runtime. It exists only so that `mcs` can
+// type-check the generated C# (tools/unity_check.sh); every body throws. In Unity the real
+// Google.Protobuf.dll is used instead (see unity/ReferenceStubs/README.md).
+// Declares only the members the protoc 22 C# output uses, with the signatures of the real
+// library (Google.Protobuf 3.22, protocolbuffers/protobuf tag v22.x); written by hand.
+
+using System;
+
+namespace Google.Protobuf.Reflection
+{
+    // Source: csharp/src/Google.Protobuf/Reflection/OriginalNameAttribute.cs.
+    [AttributeUsage(AttributeTargets.Field)]
+    public class OriginalNameAttribute : Attribute
+    {
+        public OriginalNameAttribute(string name) { throw new NotImplementedException(); }
+
+        public string Name { get; set; }
+        public bool PreferredAlias { get; set; }
+    }
+}
