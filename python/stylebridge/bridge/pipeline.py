@@ -1,0 +1,208 @@
+"""One Frames stream: receive, keep the newest frame, run Python, answer every frame.
+
+Three parts run concurrently per stream:
+
+* the **receiver** task reads FrameUp messages as fast as they come and never waits
+  for inference. Each valid frame goes into a bounded *slot* of ``frame_queue_depth``
+  frames; when the slot is full the oldest waiting frame is answered DROPPED and the
+  new one takes its place (newest frame wins). Without Python inference every frame
+  is answered RECORDED at once.
+* the **inference** task takes the oldest frame from the slot and runs it in the
+  server-wide thread pool (``InferenceRunner``): PROCESSED, or FAILED with the error.
+* the **answer** generator (``run``) yields outcomes in the order they were decided.
+
+Invariants: every received frame gets exactly one outcome (dropped ones as soon as
+they are displaced; the rest when processed, also after the client half-closes);
+outcomes are counted in the session and written to the store when decided; at most
+``max_unanswered_frames`` frames of a stream are inside the server, so a client that
+stops reading answers is stopped by flow control instead of filling memory. An
+invalid frame ends the stream with its error (the caller maps it to a status code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from stylebridge.bridge.domain import FrameOutcome, InboundFrame
+from stylebridge.bridge.runner import InferenceRunner
+from stylebridge.bridge.sessions import Session
+from stylebridge.errors import InvalidInputError, StyleBridgeError
+from stylebridge.protocol import FrameStatus
+from stylebridge.store import FrameRecord, Store
+
+
+@dataclass(frozen=True)
+class _End:
+    """Marks the end of the outcomes: normal (error None) or an invalid frame."""
+
+    error: BaseException | None = None
+
+
+class FramePipeline:
+    """The frame pipeline of one Frames stream of one session."""
+
+    def __init__(
+        self,
+        session: Session,
+        runner: InferenceRunner | None,
+        store: Store,
+        *,
+        queue_depth: int,
+        max_unanswered: int,
+    ) -> None:
+        self._session = session
+        self._runner = runner
+        self._store = store
+        self._want_pixels = session.capabilities.wants_stylized_pixels
+        self._depth = queue_depth
+        self._slot: deque[InboundFrame] = deque()
+        self._wake = asyncio.Event()
+        self._receiving = True
+        self._out: asyncio.Queue[FrameOutcome | _End] = asyncio.Queue()
+        self._unanswered = asyncio.Semaphore(max_unanswered)
+        self._last_sequence: int | None = None
+        self._dropped = 0
+
+    async def run(self, frames: AsyncIterator[InboundFrame]) -> AsyncIterator[FrameOutcome]:
+        """Outcomes of ``frames``, one per frame; raises the error of an invalid frame.
+
+        Cancelling the consumer (client gone) cancels both tasks; nothing is left running.
+        """
+        tasks = [asyncio.create_task(self._receive(frames), name="frames-receive")]
+        if self._runner is not None:
+            tasks.append(asyncio.create_task(self._infer(self._runner), name="frames-infer"))
+        try:
+            while True:
+                item = await self._out.get()
+                if isinstance(item, _End):
+                    if item.error is not None:
+                        raise item.error
+                    return
+                yield item
+                self._unanswered.release()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+
+    # --- receiver ---------------------------------------------------------------
+
+    async def _receive(self, frames: AsyncIterator[InboundFrame]) -> None:
+        try:
+            while True:
+                await self._unanswered.acquire()
+                try:
+                    frame = await anext(frames)
+                    self._check(frame)
+                except StopAsyncIteration:
+                    break
+                except StyleBridgeError:
+                    self._session.on_rejected()
+                    raise
+                self._accept(frame)
+        except Exception as exc:  # ends the stream with this error (see run)
+            self._out.put_nowait(_End(exc))
+            return
+        self._receiving = False
+        self._wake.set()
+        if self._runner is None:
+            self._out.put_nowait(_End())
+
+    def _check(self, frame: InboundFrame) -> None:
+        """The stream's rules: session id binding and strictly increasing sequence."""
+        session_id = self._session.session_id
+        if frame.session_id and frame.session_id != session_id:
+            raise InvalidInputError(
+                f"frame {frame.sequence} names session {frame.session_id!r} but this stream "
+                f"belongs to {session_id!r}; leave session_id empty after the first frame"
+            )
+        if self._last_sequence is not None and frame.sequence <= self._last_sequence:
+            raise InvalidInputError(
+                f"frame sequence {frame.sequence} does not increase (previous was "
+                f"{self._last_sequence}); number frames strictly increasing within a stream"
+            )
+        self._last_sequence = frame.sequence
+
+    def _accept(self, frame: InboundFrame) -> None:
+        """Count a valid frame and queue it (or, without Python inference, answer it)."""
+        self._session.on_received(frame.engine_ms, frame.engine_timing_method, frame.model_id)
+        if self._runner is None:
+            self._emit(FrameOutcome(frame, FrameStatus.RECORDED, dropped_total=self._dropped))
+            return
+        if len(self._slot) >= self._depth:
+            old = self._slot.popleft()
+            self._dropped += 1
+            queue_ms = (frame.received_at - old.received_at) * 1000.0
+            self._emit(
+                FrameOutcome(
+                    old, FrameStatus.DROPPED, queue_ms=queue_ms, dropped_total=self._dropped
+                )
+            )
+        self._slot.append(frame)
+        self._wake.set()
+
+    # --- inference --------------------------------------------------------------
+
+    async def _infer(self, runner: InferenceRunner) -> None:
+        try:
+            while True:
+                while not self._slot:
+                    if not self._receiving:
+                        self._out.put_nowait(_End())
+                        return
+                    self._wake.clear()
+                    await self._wake.wait()
+                frame = self._slot.popleft()
+                result = await runner.run(frame, want_pixels=self._want_pixels)
+                status = FrameStatus.FAILED if result.error else FrameStatus.PROCESSED
+                self._emit(
+                    FrameOutcome(
+                        frame,
+                        status,
+                        stylized=result.stylized,
+                        python_ms=result.python_ms,
+                        queue_ms=result.queue_ms,
+                        parity_psnr_db=result.parity_psnr_db,
+                        dropped_total=self._dropped,
+                        error=result.error,
+                    )
+                )
+        except Exception as exc:  # a server fault: end the stream with it (INTERNAL)
+            self._out.put_nowait(_End(exc))
+
+    # --- outcomes ---------------------------------------------------------------
+
+    def _emit(self, outcome: FrameOutcome) -> None:
+        """Count, store and queue one outcome (the one place every answer passes)."""
+        session = self._session
+        frame = outcome.frame
+        session.on_outcome(
+            outcome.status, outcome.python_ms, outcome.queue_ms, outcome.parity_psnr_db
+        )
+        processed = outcome.status is FrameStatus.PROCESSED
+        self._store.record_frame(
+            FrameRecord(
+                session_id=session.session_id,
+                sequence=frame.sequence,
+                received_at_us=frame.received_at_us,
+                capture_time_us=frame.capture_time_us,
+                width=frame.width,
+                height=frame.height,
+                pixel_format=frame.pixel_format.name,
+                engine_model_id=frame.model_id,
+                engine_ms=frame.engine_ms,
+                engine_timing_method=(
+                    frame.engine_timing_method.label if frame.engine_timing_method else None
+                ),
+                status=outcome.status.label,
+                python_ms=outcome.python_ms if processed else None,
+                python_model_id=session.python_model_id,
+                python_backend=session.python_backend,
+                queue_ms=outcome.queue_ms,
+                parity_psnr_db=outcome.parity_psnr_db,
+            )
+        )
+        self._out.put_nowait(outcome)

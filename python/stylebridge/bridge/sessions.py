@@ -1,0 +1,228 @@
+"""Sessions: who said Hello, what their stream has done, and the registry of them.
+
+A session lives from Hello until its frame stream ends (closed) or breaks off
+(interrupted). Counters and timing windows are updated once per frame on the event
+loop (O(1) each); summaries are computed only when the Control service asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from stylebridge.bridge.domain import now_us
+from stylebridge.errors import NotFoundError, StateError
+from stylebridge.protocol import (
+    ClientCapabilities,
+    ClientInfo,
+    FrameStatus,
+    SessionState,
+    SessionStats,
+    SessionSummary,
+    TimingMethod,
+)
+from stylebridge.timing import RateMeter, TimingWindow
+
+
+class Session:
+    """One client's session: identity, state, counters and timing windows."""
+
+    def __init__(
+        self,
+        session_id: str,
+        client: ClientInfo,
+        capabilities: ClientCapabilities,
+        *,
+        peer: str,
+        python_backend: str,
+        python_model_id: str,
+        engine_model_id: str = "",
+    ) -> None:
+        self.session_id = session_id
+        self.client = client
+        self.capabilities = capabilities
+        self.peer = peer
+        self.python_backend = python_backend
+        self.python_model_id = python_model_id
+        self.engine_model_id = engine_model_id
+        self.started_at_us = now_us()
+        self.ended_at_us: int | None = None
+        self.state = SessionState.CONNECTED
+        self.frames_received = 0
+        self.frames_processed = 0
+        self.frames_dropped = 0
+        self.frames_failed = 0
+        self.frames_recorded = 0
+        self.frames_rejected = 0
+        self.engine_times = TimingWindow()
+        self.python_times = TimingWindow()
+        self.queue_times = TimingWindow()
+        self.engine_timing_method: TimingMethod | None = None
+        self.receive_rate = RateMeter()
+        self.parity_count = 0
+        self.parity_sum_db = 0.0
+        self.parity_last_db = 0.0
+        self._ended = asyncio.Event()
+
+    # --- life cycle -------------------------------------------------------------
+
+    def open_stream(self) -> None:
+        """Mark the frame stream open; one stream per session, and none after it ended.
+
+        Raises StateError (FAILED_PRECONDITION) otherwise.
+        """
+        if self.state.ended:
+            raise StateError(
+                f"session {self.session_id} has ended ({self.state.label}); "
+                "say Hello again to start a new session"
+            )
+        if self.state is SessionState.STREAMING:
+            raise StateError(
+                f"session {self.session_id} already has an open Frames stream; "
+                "close it before opening another, or say Hello for a second session"
+            )
+        self.state = SessionState.STREAMING
+
+    def end(self, state: SessionState) -> bool:
+        """Move to an end state; False (and no change) when the session had already ended."""
+        if self.state.ended:
+            return False
+        self.state = state
+        self.ended_at_us = now_us()
+        self._ended.set()
+        return True
+
+    async def wait_ended(self) -> None:
+        await self._ended.wait()
+
+    # --- per-frame accounting ---------------------------------------------------
+
+    def on_received(
+        self, engine_ms: float | None, method: TimingMethod | None, model_id: str
+    ) -> None:
+        self.frames_received += 1
+        self.receive_rate.tick()
+        if engine_ms is not None:
+            self.engine_times.add(engine_ms)
+            self.engine_timing_method = method
+        if model_id:
+            self.engine_model_id = model_id
+
+    def on_rejected(self) -> None:
+        self.frames_rejected += 1
+
+    def on_outcome(
+        self,
+        status: FrameStatus,
+        python_ms: float,
+        queue_ms: float,
+        parity_psnr_db: float | None,
+    ) -> None:
+        if status is FrameStatus.PROCESSED:
+            self.frames_processed += 1
+            self.python_times.add(python_ms)
+            self.queue_times.add(queue_ms)
+        elif status is FrameStatus.DROPPED:
+            self.frames_dropped += 1
+        elif status is FrameStatus.FAILED:
+            self.frames_failed += 1
+        else:
+            self.frames_recorded += 1
+        if parity_psnr_db is not None:
+            self.parity_count += 1
+            self.parity_sum_db += parity_psnr_db
+            self.parity_last_db = parity_psnr_db
+
+    # --- views ------------------------------------------------------------------
+
+    def summary(self) -> SessionSummary:
+        return SessionSummary(
+            session_id=self.session_id,
+            state=self.state,
+            engine=self.client.engine,
+            engine_version=self.client.engine_version,
+            worker_type=self.client.worker_type,
+            client_name=self.client.client_name,
+            engine_model_id=self.engine_model_id,
+            python_model_id=self.python_model_id,
+            started_at_us=self.started_at_us,
+            peer=self.peer,
+        )
+
+    def stats(self) -> SessionStats:
+        """Counters and timing distributions now."""
+        parity_mean = self.parity_sum_db / self.parity_count if self.parity_count else 0.0
+        return SessionStats(
+            session=self.summary(),
+            frames_received=self.frames_received,
+            frames_processed=self.frames_processed,
+            frames_dropped=self.frames_dropped,
+            frames_failed=self.frames_failed,
+            frames_rejected=self.frames_rejected,
+            engine=self.engine_times.summary(),
+            engine_timing_method=self.engine_timing_method,
+            python=self.python_times.summary(),
+            queue=self.queue_times.summary(),
+            receive_fps=self.receive_rate.rate(),
+            parity_count=self.parity_count,
+            parity_psnr_mean_db=parity_mean,
+            parity_psnr_last_db=self.parity_last_db,
+            python_backend=self.python_backend,
+        )
+
+
+class SessionRegistry:
+    """Sessions of this server process: all open ones and the most recent ended ones."""
+
+    def __init__(self, keep_ended: int = 256) -> None:
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._keep_ended = keep_ended
+
+    def create(
+        self,
+        client: ClientInfo,
+        capabilities: ClientCapabilities,
+        *,
+        peer: str,
+        python_backend: str,
+        python_model_id: str,
+        engine_model_id: str = "",
+    ) -> Session:
+        session = Session(
+            uuid.uuid4().hex,
+            client,
+            capabilities,
+            peer=peer,
+            python_backend=python_backend,
+            python_model_id=python_model_id,
+            engine_model_id=engine_model_id,
+        )
+        self._sessions[session.session_id] = session
+        self._forget_old()
+        return session
+
+    def get(self, session_id: str) -> Session:
+        """The session named ``session_id``; NotFoundError when there is none."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise NotFoundError(
+                f"no session {session_id!r} on this server; call Hello first and use the "
+                "session_id it returns (sessions do not survive a server restart)"
+            )
+        return session
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(list(self._sessions.values()))
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def open_sessions(self) -> list[Session]:
+        return [s for s in self._sessions.values() if not s.state.ended]
+
+    def _forget_old(self) -> None:
+        ended = [sid for sid, s in self._sessions.items() if s.state.ended]
+        for sid in ended[: max(0, len(ended) - self._keep_ended)]:
+            del self._sessions[sid]

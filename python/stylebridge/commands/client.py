@@ -1,0 +1,150 @@
+"""``stylebridge client``: the reference client, streaming frames to a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stylebridge.config import DEFAULT_PORT
+from stylebridge.errors import InvalidInputError
+from stylebridge.inference.base import BackendKind
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from stylebridge.client import ClientRunResult, FrameResult
+    from stylebridge.config import ClientConfig
+
+_SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"640x360"`` -> (640, 360); InvalidInputError otherwise."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise InvalidInputError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360")
+    return int(match.group(1)), int(match.group(2))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``client`` command to ``app``."""
+    app.command("client")(client)
+
+
+def client(
+    server: Annotated[str, typer.Option(help="Server address, host:port.")] = (
+        f"127.0.0.1:{DEFAULT_PORT}"
+    ),
+    frames: Annotated[
+        Path | None,
+        typer.Option(help="Folder of images, an image or a video (default: built-in frames)."),
+    ] = None,
+    fps: Annotated[
+        float, typer.Option(min=0, help="Frames per second; 0 = as fast as answered.")
+    ] = 30.0,
+    size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "640x360",
+    count: Annotated[int, typer.Option(min=1, help="Frames to send.")] = 100,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Model the local stand-in engine runs (none: frames go up untimed)."),
+    ] = None,
+    backend: Annotated[
+        BackendKind, typer.Option(case_sensitive=False, help="Library of the local engine.")
+    ] = BackendKind.ONNXRUNTIME,
+    parity_every: Annotated[
+        int, typer.Option(min=0, help="Send the engine's output every N frames (0 = never).")
+    ] = 10,
+    window: Annotated[int, typer.Option(min=1, help="Frames in flight at most.")] = 4,
+    no_pixels: Annotated[
+        bool, typer.Option("--no-pixels", help="Ask for timings only, not stylized pixels.")
+    ] = False,
+    token: Annotated[
+        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
+    ] = None,
+) -> None:
+    """Stream frames to a server as the Unity package would, and summarize both timings."""
+    from rich.console import Console
+
+    from stylebridge.config import ClientConfig
+
+    config = ClientConfig(
+        server=server,
+        token=token,
+        fps=fps,
+        size=parse_size(size),
+        window=window,
+        parity_every=parity_every,
+        frames=frames,
+        engine_model=model,
+        engine_backend=backend,
+        want_stylized=not no_pixels,
+    )
+    console = Console()
+    result = asyncio.run(_run(config, count, console))
+    console.print(summary_table(result))
+
+
+async def _run(config: ClientConfig, count: int, console: Console) -> ClientRunResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from stylebridge.client import ReferenceClient
+
+    with Progress(
+        TextColumn("[bold]streaming"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("frames", total=count, status="")
+
+        def on_result(result: FrameResult) -> None:
+            progress.advance(task)
+
+        async with ReferenceClient(config, on_result=on_result) as reference:
+            hello = reference.hello
+            backend = hello.capabilities.python_backend
+            progress.update(task, status=f"session {hello.session_id[:8]} · python {backend}")
+            return await reference.run(count)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def summary_table(result: ClientRunResult) -> Table:
+    """The run in one table: counts, timings side by side, parity."""
+    from rich.table import Table
+
+    hello = result.hello
+    table = Table(title=f"session {result.session_id}", show_header=False, title_justify="left")
+    table.add_column("", style="bold")
+    table.add_column("")
+    parity = result.parity
+    rows = [
+        ("server", f"{hello.server_version} · python {hello.capabilities.python_backend}"),
+        ("python model", hello.python_model.model_id or "-"),
+        ("engine", result.engine_backend),
+        ("frames sent / answered", f"{result.sent} / {result.answered}"),
+        (
+            "processed / dropped / recorded / failed",
+            f"{result.processed} / {result.dropped} / {result.recorded} / {result.failed}",
+        ),
+        ("engine ms (mean)", _ms(result.engine_ms_mean)),
+        ("python ms (mean)", _ms(result.python_ms_mean)),
+        ("round trip ms (mean)", _ms(result.round_trip_ms_mean)),
+        ("answered fps", f"{result.fps:.1f}"),
+        (
+            "parity PSNR",
+            f"{len(parity)} frames, mean {sum(parity) / len(parity):.1f} dB" if parity else "-",
+        ),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

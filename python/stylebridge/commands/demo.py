@@ -1,0 +1,127 @@
+"""``stylebridge demo``: the bridge end to end, with a live table and a report."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from stylebridge.inference.base import BackendKind
+
+console = Console()
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT, e.g. 320x180") from None
+    return width, height
+
+
+def _stats_table(stats: object, sent: int, total: int) -> Table:
+    from stylebridge.protocol import SessionStats
+
+    assert isinstance(stats, SessionStats)
+    table = Table(title=f"session {stats.session.session_id}", title_justify="left")
+    for column in (
+        "frames",
+        "engine ms p50 / last",
+        "Python ms p50 / last",
+        "fps",
+        "drops",
+        "parity PSNR",
+    ):
+        table.add_column(column, justify="right")
+    engine, python = stats.engine, stats.python
+    parity = (
+        f"{stats.parity_psnr_mean_db:.1f} dB ({stats.parity_count})" if stats.parity_count else "–"
+    )
+    table.add_row(
+        f"{stats.frames_received}/{total}",
+        f"{engine.p50_ms:.1f} / {engine.last_ms:.1f}" if engine.count else "–",
+        f"{python.p50_ms:.1f} / {python.last_ms:.1f}" if python.count else "–",
+        f"{stats.receive_fps:.1f}",
+        str(stats.frames_dropped),
+        parity,
+    )
+    method = stats.engine_timing_method.label if stats.engine_timing_method else "not reported"
+    table.caption = f"engine timing: {method}; Python: {stats.python_backend}"
+    return table
+
+
+def demo(
+    model: Annotated[
+        Path | None,
+        typer.Option(help="A .onnx or .pth style model; default: an untrained model made here."),
+    ] = None,
+    frames: Annotated[
+        Path | None,
+        typer.Option(help="Folder of images, an image or a video; default: built-in frames."),
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, help="Frames to stream.")] = 120,
+    size: Annotated[str, typer.Option(help="Stream resolution, WIDTHxHEIGHT.")] = "320x180",
+    fps: Annotated[
+        float, typer.Option(min=0.0, help="Frames per second to send (0 = as fast as possible).")
+    ] = 30.0,
+    backend: Annotated[
+        BackendKind, typer.Option(case_sensitive=False, help="Python inference backend.")
+    ] = BackendKind.ONNXRUNTIME,
+    parity_every: Annotated[
+        int, typer.Option(min=0, help="Send the engine's output every N frames.")
+    ] = 10,
+    out: Annotated[Path, typer.Option(help="Where the report and the store go.")] = Path(
+        "out/demo"
+    ),
+) -> None:
+    """Start a server and the reference client, stream frames, show both timings live, report."""
+    from stylebridge.demo.run import DemoConfig, run_demo
+
+    config = DemoConfig(
+        model=model,
+        frames=frames,
+        count=count,
+        size=_parse_size(size),
+        fps=fps,
+        backend=backend,
+        parity_every=parity_every,
+        out_dir=out,
+    )
+    if model is None:
+        console.print(
+            Panel(
+                "The default weights are [bold]untrained[/]: the output is a random convolutional "
+                "filter, not a style.\nPass [cyan]--model ../shared/models/mosaic.onnx[/] (or any "
+                "trained TransformerNet) to see a real one.",
+                title="untrained default model",
+                border_style="yellow",
+            )
+        )
+    with Live(console=console, refresh_per_second=8) as live:
+        live.update("starting the bridge server and the reference client…")
+
+        def on_stats(stats: object, sent: int) -> None:
+            live.update(_stats_table(stats, sent, count))
+
+        result = asyncio.run(run_demo(config, on_stats=on_stats))
+    run = result.run
+    console.print(
+        f"streamed {run.sent} frames: {run.processed} processed, {run.dropped} dropped "
+        f"(newest frame wins), {run.failed} failed; {run.fps:.1f} frames/s"
+    )
+    if result.untrained:
+        console.print("[yellow]reminder: the default weights are untrained (no real style yet).[/]")
+    console.print(
+        f"report: {result.report.markdown}  (JSON: {result.report.json.name}, "
+        f"plot: {result.report.plot.name}, sample: sample.png)"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

@@ -1,0 +1,127 @@
+"""``stylebridge sessions``: the sessions of a running server, or one session live."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stylebridge.config import DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from stylebridge.protocol import SessionStats, SessionSummary
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sessions`` command to ``app``."""
+    app.command("sessions")(sessions)
+
+
+def sessions(
+    server: Annotated[str, typer.Option(help="Server address, host:port.")] = (
+        f"127.0.0.1:{DEFAULT_PORT}"
+    ),
+    watch: Annotated[
+        str | None,
+        typer.Option(help="Show this session's statistics live until it ends (or Ctrl+C)."),
+    ] = None,
+    interval_ms: Annotated[
+        int, typer.Option(min=100, max=10_000, help="Refresh period of --watch.")
+    ] = 1000,
+    token: Annotated[
+        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
+    ] = None,
+) -> None:
+    """List a server's sessions; with --watch, follow one session's statistics."""
+    from rich.console import Console
+
+    console = Console()
+    if watch is None:
+        summaries = asyncio.run(_list(server, token))
+        console.print(sessions_table(summaries))
+    else:
+        asyncio.run(_watch(server, token, watch, interval_ms, console))
+
+
+async def _list(server: str, token: str | None) -> list[SessionSummary]:
+    from stylebridge.client import ControlClient
+
+    async with ControlClient(server, token=token) as control:
+        return await control.list_sessions()
+
+
+async def _watch(
+    server: str, token: str | None, session_id: str, interval_ms: int, console: Console
+) -> None:
+    from rich.live import Live
+
+    from stylebridge.client import ControlClient
+
+    async with ControlClient(server, token=token) as control:
+        first = await control.session_stats(session_id)
+        with Live(stats_table(first), console=console, refresh_per_second=4) as live:
+            if first.session.state.ended:
+                return
+            async for stats in control.watch(session_id, interval_ms):
+                live.update(stats_table(stats))
+                if stats.session.state.ended:
+                    break
+
+
+def _started(us: int) -> str:
+    return dt.datetime.fromtimestamp(us / 1e6).strftime("%H:%M:%S")
+
+
+def sessions_table(summaries: list[SessionSummary]) -> Table:
+    """One row per session."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(summaries)} sessions", title_justify="left")
+    table.add_column("session", overflow="fold", min_width=32)
+    for column in ("state", "engine", "client", "models (engine / python)", "since"):
+        table.add_column(column, overflow="fold")
+    for s in summaries:
+        table.add_row(
+            s.session_id,
+            s.state.label,
+            f"{s.engine.label} {s.engine_version}".strip(),
+            f"{s.client_name}\n{s.peer}",
+            f"{s.engine_model_id or '-'} / {s.python_model_id or '-'}",
+            _started(s.started_at_us),
+        )
+    return table
+
+
+def stats_table(stats: SessionStats) -> Table:
+    """Counters and timing distributions of one session."""
+    from rich.table import Table
+
+    s = stats.session
+    method = stats.engine_timing_method.label if stats.engine_timing_method else "-"
+    table = Table(
+        title=f"session {s.session_id} [{s.state.label}] {s.client_name}", title_justify="left"
+    )
+    for column in ("", "count", "mean ms", "p50", "p90", "p99", "last"):
+        table.add_column(column, justify="right")
+    for name, t in (
+        (f"engine ({method})", stats.engine),
+        (f"python ({stats.python_backend})", stats.python),
+        ("queue", stats.queue),
+    ):
+        table.add_row(
+            name,
+            str(t.count),
+            *(f"{v:.1f}" for v in (t.mean_ms, t.p50_ms, t.p90_ms, t.p99_ms, t.last_ms)),
+        )
+    table.caption = (
+        f"received {stats.frames_received}  processed {stats.frames_processed}  "
+        f"dropped {stats.frames_dropped}  failed {stats.frames_failed}  "
+        f"rejected {stats.frames_rejected}  {stats.receive_fps:.1f} fps  "
+        f"parity {stats.parity_count}× mean {stats.parity_psnr_mean_db:.1f} dB"
+    )
+    return table

@@ -1,0 +1,1 @@
+"""``stylebridge demo``: server + reference client + live table + report, in one command."""
