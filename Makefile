@@ -14,6 +14,8 @@ PROTOS := $(wildcard $(PROTO_DIR)/stylebridge/v1/*.proto)
 PY_GEN_DIR := python/stylebridge/v1
 PY_GEN := $(patsubst $(PROTO_DIR)/stylebridge/v1/%.proto,$(PY_GEN_DIR)/%_pb2.py,$(PROTOS))
 CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
+# pip warns about every missing local index folder a machine's pip.conf names; not ours to fix.
+PIP_NOISE := is ignored: it is neither a file nor a directory
 
 .PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench lint clean
 
@@ -26,8 +28,8 @@ $(STAMP): $(LOCK) python/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing pinned dependencies into $(VENV) (first run takes a few minutes)"
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -r $(LOCK)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e python
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r $(LOCK) 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e python 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@touch $@
 
 proto: proto-py proto-cs  ## Generate Python and C# code from protos/.

@@ -3160,7 +3160,8 @@ namespace StyleBridge.Protocol.V1 {
     public const int StylizedFieldNumber = 3;
     private global::StyleBridge.Protocol.V1.Image stylized_;
     /// <summary>
-    /// Python's output at the frame's resolution (when processed and asked for).
+    /// Python's output at the frame's resolution (when processed and asked for);
+    /// always PIXEL_FORMAT_RGB8 with tight rows (row_stride == width * 3).
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
