@@ -23,6 +23,7 @@ help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 setup: $(STAMP) $(PY_GEN)  ## Virtualenv with pinned dependencies (idempotent, quiet when nothing changed).
+	@:
 
 $(STAMP): $(LOCK) python/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
