@@ -20,7 +20,7 @@ from stylebridge.bridge import BridgeServer
 from stylebridge.client import ControlClient, ReferenceClient, ReferenceEngine
 from stylebridge.client.convert import RemoteError
 from stylebridge.client.reference import should_send_parity
-from stylebridge.commands.client import parse_size
+from stylebridge.commands.options import parse_size
 from stylebridge.config import ClientConfig, Limits
 from stylebridge.errors import (
     InvalidInputError,

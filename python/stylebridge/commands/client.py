@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stylebridge.commands.options import parse_size
 from stylebridge.config import DEFAULT_PORT
-from stylebridge.errors import InvalidInputError
 from stylebridge.inference.base import BackendKind
 
 if TYPE_CHECKING:
@@ -19,16 +18,6 @@ if TYPE_CHECKING:
 
     from stylebridge.client import ClientRunResult, FrameResult
     from stylebridge.config import ClientConfig
-
-_SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"640x360"`` -> (640, 360); InvalidInputError otherwise."""
-    match = _SIZE.match(text)
-    if match is None:
-        raise InvalidInputError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360")
-    return int(match.group(1)), int(match.group(2))
 
 
 def register(app: typer.Typer) -> None:

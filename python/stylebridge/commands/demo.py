@@ -12,17 +12,10 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
+from stylebridge.commands.options import parse_size
 from stylebridge.inference.base import BackendKind
 
 console = Console()
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT, e.g. 320x180") from None
-    return width, height
 
 
 def _stats_table(stats: object, sent: int, total: int) -> Table:
@@ -87,7 +80,7 @@ def demo(
         model=model,
         frames=frames,
         count=count,
-        size=_parse_size(size),
+        size=parse_size(size),
         fps=fps,
         backend=backend,
         parity_every=parity_every,

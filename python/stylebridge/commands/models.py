@@ -7,7 +7,6 @@ that ``stylebridge --help`` stays fast.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stylebridge.commands.options import parse_size
 from stylebridge.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 console = Console()
 
-_SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 _FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
@@ -84,14 +83,6 @@ def export_model(
     _print_report(report, names, frame_dir)
     if report.check is not None and not report.check.passed:
         raise typer.Exit(code=1)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"320x180"`` -> ``(320, 180)``; InvalidInputError for anything else."""
-    match = _SIZE.match(text)
-    if not match or int(match.group(1)) <= 0 or int(match.group(2)) <= 0:
-        raise InvalidInputError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 320x180")
-    return int(match.group(1)), int(match.group(2))
 
 
 def _checkpoint_rows(loaded: LoadedCheckpoint) -> list[tuple[str, str]]:
