@@ -18,7 +18,20 @@ from rich.console import Console
 from stylebridge.errors import StyleBridgeError
 
 # Modules under stylebridge.commands, each with a ``register(app)`` function.
-COMMAND_MODULES = ("models", "check", "serve", "client", "sessions", "demo")
+COMMAND_MODULES = (
+    "models",
+    "check",
+    "serve",
+    "client",
+    "sessions",
+    "demo",
+    "optimize",
+    "report",
+    "record",
+    "style",
+    "swap",
+    "perf",
+)
 
 app = typer.Typer(
     name="stylebridge",

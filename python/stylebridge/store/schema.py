@@ -56,6 +56,59 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sessions_by_state ON sessions (state);
     CREATE INDEX sessions_by_start ON sessions (started_at_us);
     """,
+    # 3: every model swap pushed to a session, whatever its outcome.
+    """
+    CREATE TABLE swaps (
+        push_id             TEXT PRIMARY KEY,
+        session_id          TEXT NOT NULL,
+        requested_at_us     INTEGER NOT NULL,
+        completed_at_us     INTEGER,
+        trigger             TEXT NOT NULL DEFAULT '',
+        from_model_id       TEXT NOT NULL DEFAULT '',
+        from_version        INTEGER NOT NULL DEFAULT 0,
+        from_sha256         TEXT NOT NULL DEFAULT '',
+        to_model_id         TEXT NOT NULL,
+        to_version          INTEGER NOT NULL DEFAULT 0,
+        to_sha256           TEXT NOT NULL DEFAULT '',
+        result              TEXT NOT NULL,
+        error               TEXT NOT NULL DEFAULT '',
+        push_ms             REAL,
+        import_ms           REAL,
+        warmup_ms           REAL,
+        first_inference_ms  REAL,
+        first_sequence      INTEGER
+    );
+    CREATE INDEX swaps_by_session ON swaps (session_id, requested_at_us);
+    """,
+    # 4: in-engine performance test runs (perf-test) and their model x resolution cases.
+    """
+    CREATE TABLE perf_runs (
+        run_id          TEXT PRIMARY KEY,
+        label           TEXT NOT NULL,
+        started_at_us   INTEGER NOT NULL,
+        finished_at_us  INTEGER,
+        status          TEXT NOT NULL,
+        player          TEXT NOT NULL DEFAULT '',
+        engine          TEXT NOT NULL DEFAULT '',
+        plan_json       TEXT NOT NULL DEFAULT '{}',
+        error           TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX perf_runs_by_label ON perf_runs (label, started_at_us);
+    CREATE TABLE perf_cases (
+        run_id          TEXT NOT NULL,
+        model_id        TEXT NOT NULL,
+        width           INTEGER NOT NULL,
+        height          INTEGER NOT NULL,
+        status          TEXT NOT NULL,
+        engine          TEXT NOT NULL DEFAULT '',
+        timing_method   TEXT NOT NULL DEFAULT '',
+        engine_ms_json  TEXT NOT NULL DEFAULT '[]',
+        python_ms_json  TEXT NOT NULL DEFAULT '[]',
+        summary_json    TEXT NOT NULL DEFAULT '{}',
+        error           TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, model_id, width, height)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,190 @@
+"""The catalog: a folder of model variants and the manifest that says what each one is.
+
+Layout: ``CATALOG/manifest.json`` plus one ``CATALOG/<variant id>.onnx`` per variant (and
+``<variant id>.pth`` for variants trained in torch). The manifest is the one record of
+how a variant was made and what it measured; the bridge's watcher and the perf-test
+harness read it, ``stylebridge report`` renders it. It is rewritten atomically, so a
+crash mid-write never leaves a half manifest behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stylebridge.errors import InvalidInputError, NotFoundError
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_SCHEMA_VERSION = 1
+
+# What a recipe's parameters may hold: JSON scalars and flat lists of them.
+ParamValue = str | int | float | bool | list[str] | list[int] | list[float]
+
+
+class RecipeKind(StrEnum):
+    """What was done to the parent to make a variant."""
+
+    TEACHER = "teacher"  # the source model itself, exported to ONNX
+    QUANTIZE_DYNAMIC = "quantize-dynamic"  # ORT dynamic int8 (ConvInteger): Python only
+    QUANTIZE_STATIC = "quantize-static"  # ORT static QDQ int8, calibrated on frames: Python only
+    FP16_WEIGHTS = "fp16-weights"  # fp16 initializers, Cast to float in the graph
+    INT8_WEIGHTS = "int8-weights"  # int8 + per-channel scale, expanded by Cast/Sub/Mul
+    PRUNE_UNSTRUCTURED = "prune-unstructured"  # magnitude pruning: sparsity only
+    PRUNE_STRUCTURED = "prune-structured"  # torch-pruning channels, then distilled
+    DISTILL = "distill"  # a smaller student trained on the teacher's output
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Recipe(_Frozen):
+    """How a variant is made: its kind and the parameters that change the result."""
+
+    kind: RecipeKind
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+
+    def key(self, parent: str | None) -> str:
+        """Stable id of (parent, recipe): equal keys mean the variant can be reused."""
+        blob = json.dumps(
+            {"parent": parent, "kind": self.kind.value, "params": self.params}, sort_keys=True
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class Fidelity(_Frozen):
+    """Agreement with the teacher's output on the evaluation frames (0..255 scale)."""
+
+    psnr_mean_db: float
+    psnr_min_db: float
+    ssim_mean: float
+    ssim_min: float
+    frames: int
+    width: int
+    height: int
+
+
+class Latency(_Frozen):
+    """One backend at one resolution; warm-up runs excluded."""
+
+    backend: str  # e.g. "onnxruntime/CPUExecutionProvider", "torch/cpu"
+    width: int
+    height: int
+    median_ms: float
+    p90_ms: float
+    runs: int
+    warmup: int
+
+
+class EngineVerdict(_Frozen):
+    """The engine checker's answer for one engine target."""
+
+    engine: str  # stylebridge.engines.Engine value, e.g. "barracuda-3"
+    verdict: str  # stylebridge.engines.Verdict value
+    reason: str = ""
+    fix: str = ""
+
+
+class Variant(_Frozen):
+    """One model file of the catalog and everything measured about it."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    parent: str | None = None
+    recipe: Recipe
+    recipe_key: str
+    file: str  # ONNX file name, relative to the catalog folder
+    checkpoint: str | None = None  # .pth file name for torch-trained variants
+    sha256: str
+    size_bytes: int
+    params: int
+    nonzero_params: int
+    # FLOPs (multiply-adds x 2) per resolution, keyed "WIDTHxHEIGHT".
+    flops: dict[str, int] = Field(default_factory=dict)
+    fidelity: Fidelity | None = None
+    latency: tuple[Latency, ...] = ()
+    engines: tuple[EngineVerdict, ...] = ()
+    created_at: float = Field(default_factory=time.time)
+    build_seconds: float = 0.0
+    notes: str = ""
+
+
+class Manifest(_Frozen):
+    """The catalog's table of contents."""
+
+    schema_version: Annotated[int, Field(ge=1)] = MANIFEST_SCHEMA_VERSION
+    teacher: str | None = None  # id of the variant every fidelity is measured against
+    source: str = ""  # the model file the catalog was made from, as given
+    variants: tuple[Variant, ...] = ()
+
+    def get(self, variant_id: str) -> Variant:
+        for variant in self.variants:
+            if variant.id == variant_id:
+                return variant
+        known = ", ".join(v.id for v in self.variants) or "none"
+        raise NotFoundError(f"variant {variant_id!r} is not in the catalog (known: {known})")
+
+    def find_recipe(self, recipe_key: str) -> Variant | None:
+        return next((v for v in self.variants if v.recipe_key == recipe_key), None)
+
+    def upsert(self, variant: Variant) -> Manifest:
+        """A manifest with ``variant`` added, or replacing the one with the same id."""
+        kept = tuple(v for v in self.variants if v.id != variant.id)
+        return self.model_copy(update={"variants": (*kept, variant)})
+
+
+def manifest_path(catalog: Path) -> Path:
+    return Path(catalog) / MANIFEST_NAME
+
+
+def load_manifest(catalog: Path) -> Manifest:
+    """The catalog's manifest; an empty one for a folder that has none yet."""
+    path = manifest_path(catalog)
+    if not path.exists():
+        return Manifest()
+    try:
+        manifest = Manifest.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise InvalidInputError(
+            f"{path} is not a StyleBridge catalog manifest: {exc.errors()[0]['msg']} "
+            f"at {'.'.join(str(p) for p in exc.errors()[0]['loc'])}"
+        ) from exc
+    if manifest.schema_version > MANIFEST_SCHEMA_VERSION:
+        raise InvalidInputError(
+            f"{path} has manifest schema {manifest.schema_version}, newer than this "
+            f"StyleBridge understands ({MANIFEST_SCHEMA_VERSION}); upgrade StyleBridge"
+        )
+    return manifest
+
+
+def save_manifest(catalog: Path, manifest: Manifest) -> Path:
+    """Write the manifest atomically (temp file in the same folder, then rename)."""
+    catalog = Path(catalog)
+    catalog.mkdir(parents=True, exist_ok=True)
+    path = manifest_path(catalog)
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=catalog)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(manifest.model_dump_json(indent=2))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
