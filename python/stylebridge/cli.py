@@ -28,7 +28,7 @@ COMMAND_MODULES = (
     "optimize",
     "report",
     "record",
-    "style",
+    "train",
     "swap",
     "perf",
 )
