@@ -21,6 +21,15 @@ PKG_OUT=build/unity
 # Reference stubs, compiled first.     name | source folder | references (stub names)
 STUBS=(
   "Google.Protobuf|$STUB_SRC/Google.Protobuf|"
+  "UnityEngine|$STUB_SRC/UnityEngine|"
+  "UnityEditor|$STUB_SRC/UnityEditor|UnityEngine"
+  "Unity.Barracuda|$STUB_SRC/Unity.Barracuda|UnityEngine"
+  "Unity.Barracuda.ONNX|$STUB_SRC/Unity.Barracuda.ONNX|Unity.Barracuda"
+  "Unity.Sentis|$STUB_SRC/Unity.Sentis|UnityEngine"
+  "Grpc.Core.Api|$STUB_SRC/Grpc.Core.Api|"
+  "Grpc.Core|$STUB_SRC/Grpc.Core|Grpc.Core.Api"
+  "Unity.ML-Agents|$STUB_SRC/Unity.ML-Agents|"
+  "Unity.PerformanceTesting|$STUB_SRC/Unity.PerformanceTesting|"
 )
 # Package assemblies, in dependency order; the name must match the folder's asmdef.
 #   name | source folder (sub-folders with their own asmdef are skipped) | references | defines
@@ -28,10 +37,18 @@ STUBS=(
 # path to a .dll; defines are `;`-separated, like the asmdef's versionDefines would set them.
 ASSEMBLIES=(
   "StyleBridge.Generated|$PKG_SRC/Generated|Google.Protobuf|"
+  "StyleBridge.Core|$PKG_SRC/Runtime/Core||"
+  "StyleBridge.Runtime|$PKG_SRC/Runtime/Unity|StyleBridge.Core StyleBridge.Generated Google.Protobuf Grpc.Core.Api Grpc.Core UnityEngine Unity.Barracuda Unity.Barracuda.ONNX Unity.ML-Agents Unity.Sentis|UNITY_STANDALONE;STYLEBRIDGE_MLAGENTS;STYLEBRIDGE_SENTIS"
+  "StyleBridge.Editor|$PKG_SRC/Editor|StyleBridge.Runtime StyleBridge.Core UnityEngine UnityEditor|"
+  "StyleBridge.Tests.PlayMode|$PKG_SRC/Tests/PlayMode|StyleBridge.Runtime StyleBridge.Core UnityEngine Unity.Barracuda Unity.PerformanceTesting nunit.framework|"
+  "StyleBridge.Samples.StylizedCamera|$PKG_SRC/Samples~/StylizedCamera|StyleBridge.Runtime UnityEngine|"
+  "StyleBridge.Tests.EditMode|$PKG_SRC/Tests/EditMode|StyleBridge.Core nunit.framework|"
 )
 # Package assemblies (names from ASSEMBLIES) holding NUnit 2.6 tests, run with nunit-console.
 # Test assemblies list `nunit.framework` among their references.
-TESTS=()
+TESTS=(StyleBridge.Tests.EditMode)
+# Where the C# tests find the shared vectors (tests/vectors); see Tests/EditMode/Vectors.cs.
+export STYLEBRIDGE_VECTORS="${STYLEBRIDGE_VECTORS:-$PWD/tests/vectors}"
 NUNIT_FRAMEWORK_GLOB='/usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll'  # libnunit-cil-dev
 # Framework assemblies every compilation gets (mcs runs with -noconfig).
 SYSTEM_REFS=(System.dll System.Core.dll)

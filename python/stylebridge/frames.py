@@ -108,6 +108,42 @@ def pack_pixels(rgb: np.ndarray, fmt: PixelFormat | int = PixelFormat.RGB8) -> t
     return np.ascontiguousarray(rgb).tobytes(), width * 3
 
 
+def pack_texture(
+    rgba: np.ndarray,
+    fmt: PixelFormat | int,
+    row_stride: int,
+    *,
+    bottom_up: bool = True,
+) -> bytes:
+    """Wire bytes of an H x W x 4 uint8 RGBA texture, packed the way the Unity package does.
+
+    Unity readbacks are RGBA rows from the bottom up: rows are flipped to the wire's
+    top-down order (when ``bottom_up``), RGB8 drops alpha while RGBA8 keeps it as it is,
+    and each row is padded with zero bytes to ``row_stride``. The reference for the C#
+    ``FramePacking.PackRgba32`` (the shared vectors in tests/vectors/frame_packing.json).
+    """
+    fmt = _pixel_format(fmt)
+    is_rgba = isinstance(rgba, np.ndarray) and rgba.ndim == 3 and rgba.shape[2] == 4
+    if not is_rgba or rgba.dtype != np.uint8:
+        shape = getattr(rgba, "shape", type(rgba).__name__)
+        raise InvalidInputError(f"expected an H x W x 4 uint8 RGBA array, got {shape}")
+    height, width = rgba.shape[:2]
+    if width <= 0 or height <= 0:
+        raise InvalidInputError(
+            f"frame size {width}x{height} is invalid; width and height must be > 0"
+        )
+    row_bytes = width * fmt.bytes_per_pixel
+    if row_stride < row_bytes:
+        raise InvalidInputError(
+            f"row stride {row_stride} is shorter than one {fmt.name} row of {width} pixels "
+            f"({row_bytes} bytes); use row_stride >= width * {fmt.bytes_per_pixel}"
+        )
+    rows = flip_rows(rgba) if bottom_up else rgba
+    out = np.zeros((height, row_stride), dtype=np.uint8)
+    out[:, :row_bytes] = rows[:, :, : fmt.bytes_per_pixel].reshape(height, row_bytes)
+    return out.tobytes()
+
+
 def check_rgb(rgb: np.ndarray) -> None:
     """Raise InvalidInputError unless ``rgb`` is a non-empty H x W x 3 uint8 array."""
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:

@@ -17,6 +17,11 @@ namespace Google.Protobuf
         public static ByteString Empty { get { throw new NotImplementedException(); } }
         public int Length { get { throw new NotImplementedException(); } }
 
+        // Used by the package's proto conversions (Runtime/Unity/Bridge/ProtoConvert.cs):
+        // `public static ByteString CopyFrom(params byte[] bytes)` and `public byte[] ToByteArray()`.
+        public static ByteString CopyFrom(params byte[] bytes) { throw new NotImplementedException(); }
+        public byte[] ToByteArray() { throw new NotImplementedException(); }
+
         public static bool operator ==(ByteString lhs, ByteString rhs) { throw new NotImplementedException(); }
         public static bool operator !=(ByteString lhs, ByteString rhs) { throw new NotImplementedException(); }
         public override bool Equals(object obj) { throw new NotImplementedException(); }

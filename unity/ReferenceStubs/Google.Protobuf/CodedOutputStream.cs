@@ -25,5 +25,6 @@ namespace Google.Protobuf
         public static int ComputeBytesSize(ByteString value) { throw new NotImplementedException(); }
         public static int ComputeUInt32Size(uint value) { throw new NotImplementedException(); }
         public static int ComputeEnumSize(int value) { throw new NotImplementedException(); }
+        public static int ComputeInt32Size(int value) { throw new NotImplementedException(); }
     }
 }

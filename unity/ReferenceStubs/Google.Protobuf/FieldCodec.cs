@@ -20,6 +20,11 @@ namespace Google.Protobuf
         {
             throw new NotImplementedException();
         }
+
+        // Repeated string and double fields (control.proto, perf.proto): `ForString(uint tag)`,
+        // `ForDouble(uint tag)` (packed doubles use the same codec).
+        public static FieldCodec<string> ForString(uint tag) { throw new NotImplementedException(); }
+        public static FieldCodec<double> ForDouble(uint tag) { throw new NotImplementedException(); }
     }
 
     // Source: csharp/src/Google.Protobuf/FieldCodec.cs (class FieldCodec<T>; generated code only

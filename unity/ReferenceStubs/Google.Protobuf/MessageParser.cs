@@ -19,5 +19,9 @@ namespace Google.Protobuf
     public sealed class MessageParser<T> : MessageParser where T : IMessage<T>
     {
         public MessageParser(Func<T> factory) : base(null) { throw new NotImplementedException(); }
+
+        // Used by the package's gRPC marshallers (Runtime/Unity/Bridge/BridgeMethods.cs). The real
+        // member is `public new T ParseFrom(byte[] data)`, hiding MessageParser.ParseFrom.
+        public T ParseFrom(byte[] data) { throw new NotImplementedException(); }
     }
 }

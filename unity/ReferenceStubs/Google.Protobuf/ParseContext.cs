@@ -21,5 +21,6 @@ namespace Google.Protobuf
         public ByteString ReadBytes() { throw new System.NotImplementedException(); }
         public uint ReadUInt32() { throw new System.NotImplementedException(); }
         public int ReadEnum() { throw new System.NotImplementedException(); }
+        public int ReadInt32() { throw new System.NotImplementedException(); }
     }
 }

@@ -21,5 +21,7 @@ namespace Google.Protobuf
         public void WriteUInt32(uint value) { throw new System.NotImplementedException(); }
         public void WriteEnum(int value) { throw new System.NotImplementedException(); }
         public void WriteRawTag(byte b1) { throw new System.NotImplementedException(); }
+        public void WriteRawTag(byte b1, byte b2) { throw new System.NotImplementedException(); }
+        public void WriteInt32(int value) { throw new System.NotImplementedException(); }
     }
 }

@@ -56,41 +56,41 @@ namespace StyleBridge.Protocol.V1 {
             "aW1hZ2UYBCABKAsyFS5zdHlsZWJyaWRnZS52MS5JbWFnZRIzCg1lbmdpbmVf",
             "dGltaW5nGAUgASgLMhwuc3R5bGVicmlkZ2UudjEuRW5naW5lVGltaW5nEhAK",
             "CG1vZGVsX2lkGAYgASgJEiwKDWVuZ2luZV9vdXRwdXQYByABKAsyFS5zdHls",
-            "ZWJyaWRnZS52MS5JbWFnZSKXAgoJRnJhbWVEb3duEhAKCHNlcXVlbmNlGAEg",
+            "ZWJyaWRnZS52MS5JbWFnZSKrAgoJRnJhbWVEb3duEhAKCHNlcXVlbmNlGAEg",
             "ASgEEisKBnN0YXR1cxgCIAEoDjIbLnN0eWxlYnJpZGdlLnYxLkZyYW1lU3Rh",
             "dHVzEicKCHN0eWxpemVkGAMgASgLMhUuc3R5bGVicmlkZ2UudjEuSW1hZ2US",
             "GwoTcHl0aG9uX2luZmVyZW5jZV9tcxgEIAEoARIQCghxdWV1ZV9tcxgFIAEo",
             "ARIPCgdiYWNrZW5kGAYgASgJEhAKCG1vZGVsX2lkGAcgASgJEhYKDnBhcml0",
             "eV9wc25yX2RiGAggASgBEhIKCmhhc19wYXJpdHkYCSABKAgSFQoNZHJvcHBl",
-            "ZF90b3RhbBgKIAEoBBINCgVlcnJvchgLIAEoCSIzCg1Nb2RlbHNSZXF1ZXN0",
-            "EhIKCnNlc3Npb25faWQYASABKAkSDgoGcGlubmVkGAIgASgIIqkBCg1Nb2Rl",
-            "bE1ldGFkYXRhEhIKCmlucHV0X25hbWUYASABKAkSEwoLb3V0cHV0X25hbWUY",
-            "AiABKAkSFAoMaW5wdXRfbGF5b3V0GAMgASgJEhMKC2lucHV0X3JhbmdlGAQg",
-            "ASgCEhkKEXJlY29tbWVuZGVkX3dpZHRoGAUgASgNEhoKEnJlY29tbWVuZGVk",
-            "X2hlaWdodBgGIAEoDRINCgVvcHNldBgHIAEoDSK4AQoKTW9kZWxDaHVuaxIn",
-            "CgVtb2RlbBgBIAEoCzIYLnN0eWxlYnJpZGdlLnYxLk1vZGVsUmVmEhMKC3Rv",
-            "dGFsX2J5dGVzGAIgASgEEg4KBm9mZnNldBgDIAEoBBIMCgRkYXRhGAQgASgM",
-            "EgwKBGxhc3QYBSABKAgSLwoIbWV0YWRhdGEYBiABKAsyHS5zdHlsZWJyaWRn",
-            "ZS52MS5Nb2RlbE1ldGFkYXRhEg8KB3B1c2hfaWQYByABKAki7AEKCE1vZGVs",
-            "QWNrEhIKCnNlc3Npb25faWQYASABKAkSDwoHcHVzaF9pZBgCIAEoCRInCgVt",
-            "b2RlbBgDIAEoCzIYLnN0eWxlYnJpZGdlLnYxLk1vZGVsUmVmEikKBnN0YXR1",
-            "cxgEIAEoDjIZLnN0eWxlYnJpZGdlLnYxLkFja1N0YXR1cxIRCglpbXBvcnRf",
-            "bXMYBSABKAESEQoJd2FybXVwX21zGAYgASgBEhoKEmZpcnN0X2luZmVyZW5j",
-            "ZV9tcxgHIAEoARIWCg5maXJzdF9zZXF1ZW5jZRgIIAEoBBINCgVlcnJvchgJ",
-            "IAEoCSIRCg9Nb2RlbEFja1JlY2VpcHQqlQEKC0ZyYW1lU3RhdHVzEhwKGEZS",
-            "QU1FX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFkZSQU1FX1NUQVRVU19QUk9D",
-            "RVNTRUQQARIYChRGUkFNRV9TVEFUVVNfRFJPUFBFRBACEhkKFUZSQU1FX1NU",
-            "QVRVU19SRUNPUkRFRBADEhcKE0ZSQU1FX1NUQVRVU19GQUlMRUQQBCpaCglB",
-            "Y2tTdGF0dXMSGgoWQUNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEUFDS19T",
-            "VEFUVVNfQUNUSVZFEAESGgoWQUNLX1NUQVRVU19ST0xMRURfQkFDSxACMp4C",
-            "CgZCcmlkZ2USRAoFSGVsbG8SHC5zdHlsZWJyaWRnZS52MS5IZWxsb1JlcXVl",
-            "c3QaHS5zdHlsZWJyaWRnZS52MS5IZWxsb1Jlc3BvbnNlEkAKBkZyYW1lcxIX",
-            "LnN0eWxlYnJpZGdlLnYxLkZyYW1lVXAaGS5zdHlsZWJyaWRnZS52MS5GcmFt",
-            "ZURvd24oATABEkUKBk1vZGVscxIdLnN0eWxlYnJpZGdlLnYxLk1vZGVsc1Jl",
-            "cXVlc3QaGi5zdHlsZWJyaWRnZS52MS5Nb2RlbENodW5rMAESRQoIQWNrTW9k",
-            "ZWwSGC5zdHlsZWJyaWRnZS52MS5Nb2RlbEFjaxofLnN0eWxlYnJpZGdlLnYx",
-            "Lk1vZGVsQWNrUmVjZWlwdEIaqgIXU3R5bGVCcmlkZ2UuUHJvdG9jb2wuVjFi",
-            "BnByb3RvMw=="));
+            "ZF90b3RhbBgKIAEoBBINCgVlcnJvchgLIAEoCRISCgptb2RlbF9ub3RlGAwg",
+            "ASgJIjMKDU1vZGVsc1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZw",
+            "aW5uZWQYAiABKAgiqQEKDU1vZGVsTWV0YWRhdGESEgoKaW5wdXRfbmFtZRgB",
+            "IAEoCRITCgtvdXRwdXRfbmFtZRgCIAEoCRIUCgxpbnB1dF9sYXlvdXQYAyAB",
+            "KAkSEwoLaW5wdXRfcmFuZ2UYBCABKAISGQoRcmVjb21tZW5kZWRfd2lkdGgY",
+            "BSABKA0SGgoScmVjb21tZW5kZWRfaGVpZ2h0GAYgASgNEg0KBW9wc2V0GAcg",
+            "ASgNIrgBCgpNb2RlbENodW5rEicKBW1vZGVsGAEgASgLMhguc3R5bGVicmlk",
+            "Z2UudjEuTW9kZWxSZWYSEwoLdG90YWxfYnl0ZXMYAiABKAQSDgoGb2Zmc2V0",
+            "GAMgASgEEgwKBGRhdGEYBCABKAwSDAoEbGFzdBgFIAEoCBIvCghtZXRhZGF0",
+            "YRgGIAEoCzIdLnN0eWxlYnJpZGdlLnYxLk1vZGVsTWV0YWRhdGESDwoHcHVz",
+            "aF9pZBgHIAEoCSLsAQoITW9kZWxBY2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIP",
+            "CgdwdXNoX2lkGAIgASgJEicKBW1vZGVsGAMgASgLMhguc3R5bGVicmlkZ2Uu",
+            "djEuTW9kZWxSZWYSKQoGc3RhdHVzGAQgASgOMhkuc3R5bGVicmlkZ2UudjEu",
+            "QWNrU3RhdHVzEhEKCWltcG9ydF9tcxgFIAEoARIRCgl3YXJtdXBfbXMYBiAB",
+            "KAESGgoSZmlyc3RfaW5mZXJlbmNlX21zGAcgASgBEhYKDmZpcnN0X3NlcXVl",
+            "bmNlGAggASgEEg0KBWVycm9yGAkgASgJIhEKD01vZGVsQWNrUmVjZWlwdCqV",
+            "AQoLRnJhbWVTdGF0dXMSHAoYRlJBTUVfU1RBVFVTX1VOU1BFQ0lGSUVEEAAS",
+            "GgoWRlJBTUVfU1RBVFVTX1BST0NFU1NFRBABEhgKFEZSQU1FX1NUQVRVU19E",
+            "Uk9QUEVEEAISGQoVRlJBTUVfU1RBVFVTX1JFQ09SREVEEAMSFwoTRlJBTUVf",
+            "U1RBVFVTX0ZBSUxFRBAEKloKCUFja1N0YXR1cxIaChZBQ0tfU1RBVFVTX1VO",
+            "U1BFQ0lGSUVEEAASFQoRQUNLX1NUQVRVU19BQ1RJVkUQARIaChZBQ0tfU1RB",
+            "VFVTX1JPTExFRF9CQUNLEAIyngIKBkJyaWRnZRJECgVIZWxsbxIcLnN0eWxl",
+            "YnJpZGdlLnYxLkhlbGxvUmVxdWVzdBodLnN0eWxlYnJpZGdlLnYxLkhlbGxv",
+            "UmVzcG9uc2USQAoGRnJhbWVzEhcuc3R5bGVicmlkZ2UudjEuRnJhbWVVcBoZ",
+            "LnN0eWxlYnJpZGdlLnYxLkZyYW1lRG93bigBMAESRQoGTW9kZWxzEh0uc3R5",
+            "bGVicmlkZ2UudjEuTW9kZWxzUmVxdWVzdBoaLnN0eWxlYnJpZGdlLnYxLk1v",
+            "ZGVsQ2h1bmswARJFCghBY2tNb2RlbBIYLnN0eWxlYnJpZGdlLnYxLk1vZGVs",
+            "QWNrGh8uc3R5bGVicmlkZ2UudjEuTW9kZWxBY2tSZWNlaXB0QhqqAhdTdHls",
+            "ZUJyaWRnZS5Qcm90b2NvbC5WMWIGcHJvdG8z"));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::StyleBridge.Protocol.V1.CommonReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::StyleBridge.Protocol.V1.FrameStatus), typeof(global::StyleBridge.Protocol.V1.AckStatus), }, null, new pbr::GeneratedClrTypeInfo[] {
@@ -102,7 +102,7 @@ namespace StyleBridge.Protocol.V1 {
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.HelloResponse), global::StyleBridge.Protocol.V1.HelloResponse.Parser, new[]{ "ProtocolVersion", "SessionId", "Limits", "Capabilities", "PythonModel", "ServerVersion" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.EngineTiming), global::StyleBridge.Protocol.V1.EngineTiming.Parser, new[]{ "InferenceMs", "Method" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.FrameUp), global::StyleBridge.Protocol.V1.FrameUp.Parser, new[]{ "SessionId", "Sequence", "CaptureTimeUs", "Image", "EngineTiming", "ModelId", "EngineOutput" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.FrameDown), global::StyleBridge.Protocol.V1.FrameDown.Parser, new[]{ "Sequence", "Status", "Stylized", "PythonInferenceMs", "QueueMs", "Backend", "ModelId", "ParityPsnrDb", "HasParity", "DroppedTotal", "Error" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.FrameDown), global::StyleBridge.Protocol.V1.FrameDown.Parser, new[]{ "Sequence", "Status", "Stylized", "PythonInferenceMs", "QueueMs", "Backend", "ModelId", "ParityPsnrDb", "HasParity", "DroppedTotal", "Error", "ModelNote" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelsRequest), global::StyleBridge.Protocol.V1.ModelsRequest.Parser, new[]{ "SessionId", "Pinned" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelMetadata), global::StyleBridge.Protocol.V1.ModelMetadata.Parser, new[]{ "InputName", "OutputName", "InputLayout", "InputRange", "RecommendedWidth", "RecommendedHeight", "Opset" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelChunk), global::StyleBridge.Protocol.V1.ModelChunk.Parser, new[]{ "Model", "TotalBytes", "Offset", "Data", "Last", "Metadata", "PushId" }, null, null, null, null),
@@ -3120,6 +3120,7 @@ namespace StyleBridge.Protocol.V1 {
       hasParity_ = other.hasParity_;
       droppedTotal_ = other.droppedTotal_;
       error_ = other.error_;
+      modelNote_ = other.modelNote_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -3222,7 +3223,7 @@ namespace StyleBridge.Protocol.V1 {
     public const int ModelIdFieldNumber = 7;
     private string modelId_ = "";
     /// <summary>
-    /// The model Python ran.
+    /// The model Python ran (for a frame it did not run: the model the frame named).
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
@@ -3291,6 +3292,22 @@ namespace StyleBridge.Protocol.V1 {
       }
     }
 
+    /// <summary>Field number for the "model_note" field.</summary>
+    public const int ModelNoteFieldNumber = 12;
+    private string modelNote_ = "";
+    /// <summary>
+    /// Set when Python ran another model than FrameUp.model_id named (an id the
+    /// server does not know, or one it cannot load): which one it ran instead, and why.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string ModelNote {
+      get { return modelNote_; }
+      set {
+        modelNote_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -3317,6 +3334,7 @@ namespace StyleBridge.Protocol.V1 {
       if (HasParity != other.HasParity) return false;
       if (DroppedTotal != other.DroppedTotal) return false;
       if (Error != other.Error) return false;
+      if (ModelNote != other.ModelNote) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -3335,6 +3353,7 @@ namespace StyleBridge.Protocol.V1 {
       if (HasParity != false) hash ^= HasParity.GetHashCode();
       if (DroppedTotal != 0UL) hash ^= DroppedTotal.GetHashCode();
       if (Error.Length != 0) hash ^= Error.GetHashCode();
+      if (ModelNote.Length != 0) hash ^= ModelNote.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -3397,6 +3416,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(90);
         output.WriteString(Error);
       }
+      if (ModelNote.Length != 0) {
+        output.WriteRawTag(98);
+        output.WriteString(ModelNote);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -3451,6 +3474,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(90);
         output.WriteString(Error);
       }
+      if (ModelNote.Length != 0) {
+        output.WriteRawTag(98);
+        output.WriteString(ModelNote);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -3493,6 +3520,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (Error.Length != 0) {
         size += 1 + pb::CodedOutputStream.ComputeStringSize(Error);
+      }
+      if (ModelNote.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(ModelNote);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -3541,6 +3571,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (other.Error.Length != 0) {
         Error = other.Error;
+      }
+      if (other.ModelNote.Length != 0) {
+        ModelNote = other.ModelNote;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -3604,6 +3637,10 @@ namespace StyleBridge.Protocol.V1 {
             Error = input.ReadString();
             break;
           }
+          case 98: {
+            ModelNote = input.ReadString();
+            break;
+          }
         }
       }
     #endif
@@ -3664,6 +3701,10 @@ namespace StyleBridge.Protocol.V1 {
           }
           case 90: {
             Error = input.ReadString();
+            break;
+          }
+          case 98: {
+            ModelNote = input.ReadString();
             break;
           }
         }

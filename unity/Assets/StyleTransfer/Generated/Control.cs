@@ -26,52 +26,106 @@ namespace StyleBridge.Protocol.V1 {
           string.Concat(
             "ChxzdHlsZWJyaWRnZS92MS9jb250cm9sLnByb3RvEg5zdHlsZWJyaWRnZS52",
             "MRobc3R5bGVicmlkZ2UvdjEvY29tbW9uLnByb3RvIhUKE0xpc3RTZXNzaW9u",
-            "c1JlcXVlc3QilgIKDlNlc3Npb25TdW1tYXJ5EhIKCnNlc3Npb25faWQYASAB",
+            "c1JlcXVlc3QimwMKDlNlc3Npb25TdW1tYXJ5EhIKCnNlc3Npb25faWQYASAB",
             "KAkSKwoFc3RhdGUYAiABKA4yHC5zdHlsZWJyaWRnZS52MS5TZXNzaW9uU3Rh",
             "dGUSKgoGZW5naW5lGAMgASgOMhouc3R5bGVicmlkZ2UudjEuRW5naW5lS2lu",
             "ZBIWCg5lbmdpbmVfdmVyc2lvbhgEIAEoCRITCgt3b3JrZXJfdHlwZRgFIAEo",
             "CRITCgtjbGllbnRfbmFtZRgGIAEoCRIXCg9lbmdpbmVfbW9kZWxfaWQYByAB",
             "KAkSFwoPcHl0aG9uX21vZGVsX2lkGAggASgJEhUKDXN0YXJ0ZWRfYXRfdXMY",
-            "CSABKAMSDAoEcGVlchgKIAEoCSJIChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIw",
-            "CghzZXNzaW9ucxgBIAMoCzIeLnN0eWxlYnJpZGdlLnYxLlNlc3Npb25TdW1t",
-            "YXJ5IiwKFkdldFNlc3Npb25TdGF0c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgB",
-            "IAEoCSJDChhXYXRjaFNlc3Npb25TdGF0c1JlcXVlc3QSEgoKc2Vzc2lvbl9p",
-            "ZBgBIAEoCRITCgtpbnRlcnZhbF9tcxgCIAEoDSJwCg1UaW1pbmdTdW1tYXJ5",
-            "Eg0KBWNvdW50GAEgASgEEg8KB21lYW5fbXMYAiABKAESDgoGcDUwX21zGAMg",
-            "ASgBEg4KBnA5MF9tcxgEIAEoARIOCgZwOTlfbXMYBSABKAESDwoHbGFzdF9t",
-            "cxgGIAEoASL/AwoMU2Vzc2lvblN0YXRzEi8KB3Nlc3Npb24YASABKAsyHi5z",
-            "dHlsZWJyaWRnZS52MS5TZXNzaW9uU3VtbWFyeRIXCg9mcmFtZXNfcmVjZWl2",
-            "ZWQYAiABKAQSGAoQZnJhbWVzX3Byb2Nlc3NlZBgDIAEoBBIWCg5mcmFtZXNf",
-            "ZHJvcHBlZBgEIAEoBBIVCg1mcmFtZXNfZmFpbGVkGAUgASgEEhcKD2ZyYW1l",
-            "c19yZWplY3RlZBgGIAEoBBItCgZlbmdpbmUYByABKAsyHS5zdHlsZWJyaWRn",
-            "ZS52MS5UaW1pbmdTdW1tYXJ5EjoKFGVuZ2luZV90aW1pbmdfbWV0aG9kGAgg",
-            "ASgOMhwuc3R5bGVicmlkZ2UudjEuVGltaW5nTWV0aG9kEi0KBnB5dGhvbhgJ",
-            "IAEoCzIdLnN0eWxlYnJpZGdlLnYxLlRpbWluZ1N1bW1hcnkSLAoFcXVldWUY",
-            "CiABKAsyHS5zdHlsZWJyaWRnZS52MS5UaW1pbmdTdW1tYXJ5EhMKC3JlY2Vp",
-            "dmVfZnBzGAsgASgBEhQKDHBhcml0eV9jb3VudBgMIAEoBBIbChNwYXJpdHlf",
-            "cHNucl9tZWFuX2RiGA0gASgBEhsKE3Bhcml0eV9wc25yX2xhc3RfZGIYDiAB",
-            "KAESFgoOcHl0aG9uX2JhY2tlbmQYDyABKAkqoAEKDFNlc3Npb25TdGF0ZRId",
-            "ChlTRVNTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXU0VTU0lPTl9TVEFU",
-            "RV9DT05ORUNURUQQARIbChdTRVNTSU9OX1NUQVRFX1NUUkVBTUlORxACEhgK",
-            "FFNFU1NJT05fU1RBVEVfQ0xPU0VEEAMSHQoZU0VTU0lPTl9TVEFURV9JTlRF",
-            "UlJVUFRFRBAEMpwCCgdDb250cm9sElkKDExpc3RTZXNzaW9ucxIjLnN0eWxl",
-            "YnJpZGdlLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaJC5zdHlsZWJyaWRnZS52",
-            "MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJXCg9HZXRTZXNzaW9uU3RhdHMSJi5z",
-            "dHlsZWJyaWRnZS52MS5HZXRTZXNzaW9uU3RhdHNSZXF1ZXN0Ghwuc3R5bGVi",
-            "cmlkZ2UudjEuU2Vzc2lvblN0YXRzEl0KEVdhdGNoU2Vzc2lvblN0YXRzEigu",
-            "c3R5bGVicmlkZ2UudjEuV2F0Y2hTZXNzaW9uU3RhdHNSZXF1ZXN0Ghwuc3R5",
-            "bGVicmlkZ2UudjEuU2Vzc2lvblN0YXRzMAFCGqoCF1N0eWxlQnJpZGdlLlBy",
-            "b3RvY29sLlYxYgZwcm90bzM="));
+            "CSABKAMSDAoEcGVlchgKIAEoCRIuCgxhY3RpdmVfbW9kZWwYCyABKAsyGC5z",
+            "dHlsZWJyaWRnZS52MS5Nb2RlbFJlZhIuCglsYXN0X3N3YXAYDCABKAsyGy5z",
+            "dHlsZWJyaWRnZS52MS5Td2FwT3V0Y29tZRIOCgZwaW5uZWQYDSABKAgSEwoL",
+            "bW9kZWxzX29wZW4YDiABKAgiSAoUTGlzdFNlc3Npb25zUmVzcG9uc2USMAoI",
+            "c2Vzc2lvbnMYASADKAsyHi5zdHlsZWJyaWRnZS52MS5TZXNzaW9uU3VtbWFy",
+            "eSIsChZHZXRTZXNzaW9uU3RhdHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASAB",
+            "KAkiQwoYV2F0Y2hTZXNzaW9uU3RhdHNSZXF1ZXN0EhIKCnNlc3Npb25faWQY",
+            "ASABKAkSEwoLaW50ZXJ2YWxfbXMYAiABKA0icAoNVGltaW5nU3VtbWFyeRIN",
+            "CgVjb3VudBgBIAEoBBIPCgdtZWFuX21zGAIgASgBEg4KBnA1MF9tcxgDIAEo",
+            "ARIOCgZwOTBfbXMYBCABKAESDgoGcDk5X21zGAUgASgBEg8KB2xhc3RfbXMY",
+            "BiABKAEisAQKDFNlc3Npb25TdGF0cxIvCgdzZXNzaW9uGAEgASgLMh4uc3R5",
+            "bGVicmlkZ2UudjEuU2Vzc2lvblN1bW1hcnkSFwoPZnJhbWVzX3JlY2VpdmVk",
+            "GAIgASgEEhgKEGZyYW1lc19wcm9jZXNzZWQYAyABKAQSFgoOZnJhbWVzX2Ry",
+            "b3BwZWQYBCABKAQSFQoNZnJhbWVzX2ZhaWxlZBgFIAEoBBIXCg9mcmFtZXNf",
+            "cmVqZWN0ZWQYBiABKAQSLQoGZW5naW5lGAcgASgLMh0uc3R5bGVicmlkZ2Uu",
+            "djEuVGltaW5nU3VtbWFyeRI6ChRlbmdpbmVfdGltaW5nX21ldGhvZBgIIAEo",
+            "DjIcLnN0eWxlYnJpZGdlLnYxLlRpbWluZ01ldGhvZBItCgZweXRob24YCSAB",
+            "KAsyHS5zdHlsZWJyaWRnZS52MS5UaW1pbmdTdW1tYXJ5EiwKBXF1ZXVlGAog",
+            "ASgLMh0uc3R5bGVicmlkZ2UudjEuVGltaW5nU3VtbWFyeRITCgtyZWNlaXZl",
+            "X2ZwcxgLIAEoARIUCgxwYXJpdHlfY291bnQYDCABKAQSGwoTcGFyaXR5X3Bz",
+            "bnJfbWVhbl9kYhgNIAEoARIbChNwYXJpdHlfcHNucl9sYXN0X2RiGA4gASgB",
+            "EhYKDnB5dGhvbl9iYWNrZW5kGA8gASgJEi8KCXBlcl9tb2RlbBgQIAMoCzIc",
+            "LnN0eWxlYnJpZGdlLnYxLk1vZGVsVGltaW5ncyJ+CgxNb2RlbFRpbWluZ3MS",
+            "EAoIbW9kZWxfaWQYASABKAkSLQoGZW5naW5lGAIgASgLMh0uc3R5bGVicmlk",
+            "Z2UudjEuVGltaW5nU3VtbWFyeRItCgZweXRob24YAyABKAsyHS5zdHlsZWJy",
+            "aWRnZS52MS5UaW1pbmdTdW1tYXJ5IlkKC1N3YXBSZXF1ZXN0EhAKCG1vZGVs",
+            "X2lkGAEgASgJEhMKC3Nlc3Npb25faWRzGAIgAygJEgsKA2FsbBgDIAEoCBIW",
+            "Cg5hY2tfdGltZW91dF9tcxgEIAEoDSL2AgoLU3dhcE91dGNvbWUSEgoKc2Vz",
+            "c2lvbl9pZBgBIAEoCRIPCgdwdXNoX2lkGAIgASgJEioKBnJlc3VsdBgDIAEo",
+            "DjIaLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXN1bHQSDgoGcmVhc29uGAQgASgJ",
+            "EiwKCmZyb21fbW9kZWwYBSABKAsyGC5zdHlsZWJyaWRnZS52MS5Nb2RlbFJl",
+            "ZhIqCgh0b19tb2RlbBgGIAEoCzIYLnN0eWxlYnJpZGdlLnYxLk1vZGVsUmVm",
+            "Eg8KB3B1c2hfbXMYByABKAESEQoJaW1wb3J0X21zGAggASgBEhEKCXdhcm11",
+            "cF9tcxgJIAEoARIaChJmaXJzdF9pbmZlcmVuY2VfbXMYCiABKAESFgoOZmly",
+            "c3Rfc2VxdWVuY2UYCyABKAQSFwoPcmVxdWVzdGVkX2F0X3VzGAwgASgDEhcK",
+            "D2NvbXBsZXRlZF9hdF91cxgNIAEoAxIPCgd0cmlnZ2VyGA4gASgJImYKDFN3",
+            "YXBSZXNwb25zZRInCgVtb2RlbBgBIAEoCzIYLnN0eWxlYnJpZGdlLnYxLk1v",
+            "ZGVsUmVmEi0KCG91dGNvbWVzGAIgAygLMhsuc3R5bGVicmlkZ2UudjEuU3dh",
+            "cE91dGNvbWUiEwoRTGlzdE1vZGVsc1JlcXVlc3QiPgoLRW5naW5lQ2hlY2sS",
+            "DgoGZW5naW5lGAEgASgJEg8KB3ZlcmRpY3QYAiABKAkSDgoGcmVhc29uGAMg",
+            "ASgJIvABCglNb2RlbEluZm8SJwoFbW9kZWwYASABKAsyGC5zdHlsZWJyaWRn",
+            "ZS52MS5Nb2RlbFJlZhIMCgRmaWxlGAIgASgJEhIKCnNpemVfYnl0ZXMYAyAB",
+            "KAQSDQoFdmFsaWQYBCABKAgSDQoFZXJyb3IYBSABKAkSLAoHZW5naW5lcxgG",
+            "IAMoCzIbLnN0eWxlYnJpZGdlLnYxLkVuZ2luZUNoZWNrEg0KBW9wc2V0GAcg",
+            "ASgNEhMKC2lucHV0X3JhbmdlGAggASgCEhgKEHJlZ2lzdGVyZWRfYXRfdXMY",
+            "CSABKAMSDgoGcmVjaXBlGAogASgJImoKEkxpc3RNb2RlbHNSZXNwb25zZRIp",
+            "CgZtb2RlbHMYASADKAsyGS5zdHlsZWJyaWRnZS52MS5Nb2RlbEluZm8SDwoH",
+            "Y2F0YWxvZxgCIAEoCRIYChBjdXJyZW50X21vZGVsX2lkGAMgASgJIlwKDVJl",
+            "Y29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdldmVyeV9uGAIg",
+            "ASgNEhIKCm1pbl9jaGFuZ2UYAyABKAESEgoKbWF4X2ZyYW1lcxgEIAEoDSJ1",
+            "Cg1SZWNvcmRlZEZyYW1lEhAKCHNlcXVlbmNlGAEgASgEEhcKD2NhcHR1cmVf",
+            "dGltZV91cxgCIAEoAxIkCgVpbWFnZRgDIAEoCzIVLnN0eWxlYnJpZGdlLnYx",
+            "LkltYWdlEhMKC21lYW5fY2hhbmdlGAQgASgBKqABCgxTZXNzaW9uU3RhdGUS",
+            "HQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1NFU1NJT05fU1RB",
+            "VEVfQ09OTkVDVEVEEAESGwoXU0VTU0lPTl9TVEFURV9TVFJFQU1JTkcQAhIY",
+            "ChRTRVNTSU9OX1NUQVRFX0NMT1NFRBADEh0KGVNFU1NJT05fU1RBVEVfSU5U",
+            "RVJSVVBURUQQBCrMAQoKU3dhcFJlc3VsdBIbChdTV0FQX1JFU1VMVF9VTlNQ",
+            "RUNJRklFRBAAEhYKElNXQVBfUkVTVUxUX0FDVElWRRABEhsKF1NXQVBfUkVT",
+            "VUxUX1JPTExFRF9CQUNLEAISFwoTU1dBUF9SRVNVTFRfUkVGVVNFRBADEhkK",
+            "FVNXQVBfUkVTVUxUX1RJTUVEX09VVBAEEhkKFVNXQVBfUkVTVUxUX1VOQ0hB",
+            "TkdFRBAFEh0KGVNXQVBfUkVTVUxUX05PVF9DT05ORUNURUQQBjKEBAoHQ29u",
+            "dHJvbBJZCgxMaXN0U2Vzc2lvbnMSIy5zdHlsZWJyaWRnZS52MS5MaXN0U2Vz",
+            "c2lvbnNSZXF1ZXN0GiQuc3R5bGVicmlkZ2UudjEuTGlzdFNlc3Npb25zUmVz",
+            "cG9uc2USVwoPR2V0U2Vzc2lvblN0YXRzEiYuc3R5bGVicmlkZ2UudjEuR2V0",
+            "U2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJpZGdlLnYxLlNlc3Npb25T",
+            "dGF0cxJdChFXYXRjaFNlc3Npb25TdGF0cxIoLnN0eWxlYnJpZGdlLnYxLldh",
+            "dGNoU2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJpZGdlLnYxLlNlc3Np",
+            "b25TdGF0czABEkEKBFN3YXASGy5zdHlsZWJyaWRnZS52MS5Td2FwUmVxdWVz",
+            "dBocLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXNwb25zZRJTCgpMaXN0TW9kZWxz",
+            "EiEuc3R5bGVicmlkZ2UudjEuTGlzdE1vZGVsc1JlcXVlc3QaIi5zdHlsZWJy",
+            "aWRnZS52MS5MaXN0TW9kZWxzUmVzcG9uc2USTgoMUmVjb3JkRnJhbWVzEh0u",
+            "c3R5bGVicmlkZ2UudjEuUmVjb3JkUmVxdWVzdBodLnN0eWxlYnJpZGdlLnYx",
+            "LlJlY29yZGVkRnJhbWUwAUIaqgIXU3R5bGVCcmlkZ2UuUHJvdG9jb2wuVjFi",
+            "BnByb3RvMw=="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::StyleBridge.Protocol.V1.CommonReflection.Descriptor, },
-          new pbr::GeneratedClrTypeInfo(new[] {typeof(global::StyleBridge.Protocol.V1.SessionState), }, null, new pbr::GeneratedClrTypeInfo[] {
+          new pbr::GeneratedClrTypeInfo(new[] {typeof(global::StyleBridge.Protocol.V1.SessionState), typeof(global::StyleBridge.Protocol.V1.SwapResult), }, null, new pbr::GeneratedClrTypeInfo[] {
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListSessionsRequest), global::StyleBridge.Protocol.V1.ListSessionsRequest.Parser, null, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SessionSummary), global::StyleBridge.Protocol.V1.SessionSummary.Parser, new[]{ "SessionId", "State", "Engine", "EngineVersion", "WorkerType", "ClientName", "EngineModelId", "PythonModelId", "StartedAtUs", "Peer" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SessionSummary), global::StyleBridge.Protocol.V1.SessionSummary.Parser, new[]{ "SessionId", "State", "Engine", "EngineVersion", "WorkerType", "ClientName", "EngineModelId", "PythonModelId", "StartedAtUs", "Peer", "ActiveModel", "LastSwap", "Pinned", "ModelsOpen" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListSessionsResponse), global::StyleBridge.Protocol.V1.ListSessionsResponse.Parser, new[]{ "Sessions" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.GetSessionStatsRequest), global::StyleBridge.Protocol.V1.GetSessionStatsRequest.Parser, new[]{ "SessionId" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.WatchSessionStatsRequest), global::StyleBridge.Protocol.V1.WatchSessionStatsRequest.Parser, new[]{ "SessionId", "IntervalMs" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.TimingSummary), global::StyleBridge.Protocol.V1.TimingSummary.Parser, new[]{ "Count", "MeanMs", "P50Ms", "P90Ms", "P99Ms", "LastMs" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SessionStats), global::StyleBridge.Protocol.V1.SessionStats.Parser, new[]{ "Session", "FramesReceived", "FramesProcessed", "FramesDropped", "FramesFailed", "FramesRejected", "Engine", "EngineTimingMethod", "Python", "Queue", "ReceiveFps", "ParityCount", "ParityPsnrMeanDb", "ParityPsnrLastDb", "PythonBackend" }, null, null, null, null)
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SessionStats), global::StyleBridge.Protocol.V1.SessionStats.Parser, new[]{ "Session", "FramesReceived", "FramesProcessed", "FramesDropped", "FramesFailed", "FramesRejected", "Engine", "EngineTimingMethod", "Python", "Queue", "ReceiveFps", "ParityCount", "ParityPsnrMeanDb", "ParityPsnrLastDb", "PythonBackend", "PerModel" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelTimings), global::StyleBridge.Protocol.V1.ModelTimings.Parser, new[]{ "ModelId", "Engine", "Python" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SwapRequest), global::StyleBridge.Protocol.V1.SwapRequest.Parser, new[]{ "ModelId", "SessionIds", "All", "AckTimeoutMs" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SwapOutcome), global::StyleBridge.Protocol.V1.SwapOutcome.Parser, new[]{ "SessionId", "PushId", "Result", "Reason", "FromModel", "ToModel", "PushMs", "ImportMs", "WarmupMs", "FirstInferenceMs", "FirstSequence", "RequestedAtUs", "CompletedAtUs", "Trigger" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SwapResponse), global::StyleBridge.Protocol.V1.SwapResponse.Parser, new[]{ "Model", "Outcomes" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListModelsRequest), global::StyleBridge.Protocol.V1.ListModelsRequest.Parser, null, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.EngineCheck), global::StyleBridge.Protocol.V1.EngineCheck.Parser, new[]{ "Engine", "Verdict", "Reason" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelInfo), global::StyleBridge.Protocol.V1.ModelInfo.Parser, new[]{ "Model", "File", "SizeBytes", "Valid", "Error", "Engines", "Opset", "InputRange", "RegisteredAtUs", "Recipe" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListModelsResponse), global::StyleBridge.Protocol.V1.ListModelsResponse.Parser, new[]{ "Models", "Catalog", "CurrentModelId" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.RecordRequest), global::StyleBridge.Protocol.V1.RecordRequest.Parser, new[]{ "SessionId", "EveryN", "MinChange", "MaxFrames" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.RecordedFrame), global::StyleBridge.Protocol.V1.RecordedFrame.Parser, new[]{ "Sequence", "CaptureTimeUs", "Image", "MeanChange" }, null, null, null, null)
           }));
     }
     #endregion
@@ -96,6 +150,34 @@ namespace StyleBridge.Protocol.V1 {
     /// The stream broke off (client gone, server stopped).
     /// </summary>
     [pbr::OriginalName("SESSION_STATE_INTERRUPTED")] Interrupted = 4,
+  }
+
+  public enum SwapResult {
+    [pbr::OriginalName("SWAP_RESULT_UNSPECIFIED")] Unspecified = 0,
+    /// <summary>
+    /// The client acknowledged the model as active.
+    /// </summary>
+    [pbr::OriginalName("SWAP_RESULT_ACTIVE")] Active = 1,
+    /// <summary>
+    /// The client could not use the model and kept its previous one.
+    /// </summary>
+    [pbr::OriginalName("SWAP_RESULT_ROLLED_BACK")] RolledBack = 2,
+    /// <summary>
+    /// Validation refused the model for this client: nothing was sent (`reason` says why).
+    /// </summary>
+    [pbr::OriginalName("SWAP_RESULT_REFUSED")] Refused = 3,
+    /// <summary>
+    /// Sent, but no ModelAck came within the timeout.
+    /// </summary>
+    [pbr::OriginalName("SWAP_RESULT_TIMED_OUT")] TimedOut = 4,
+    /// <summary>
+    /// Not sent: the client already runs this model (same sha256).
+    /// </summary>
+    [pbr::OriginalName("SWAP_RESULT_UNCHANGED")] Unchanged = 5,
+    /// <summary>
+    /// Not sent: the session has no open Models stream or has ended.
+    /// </summary>
+    [pbr::OriginalName("SWAP_RESULT_NOT_CONNECTED")] NotConnected = 6,
   }
 
   #endregion
@@ -297,6 +379,10 @@ namespace StyleBridge.Protocol.V1 {
       pythonModelId_ = other.pythonModelId_;
       startedAtUs_ = other.startedAtUs_;
       peer_ = other.peer_;
+      activeModel_ = other.activeModel_ != null ? other.activeModel_.Clone() : null;
+      lastSwap_ = other.lastSwap_ != null ? other.lastSwap_.Clone() : null;
+      pinned_ = other.pinned_;
+      modelsOpen_ = other.modelsOpen_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -432,6 +518,66 @@ namespace StyleBridge.Protocol.V1 {
       }
     }
 
+    /// <summary>Field number for the "active_model" field.</summary>
+    public const int ActiveModelFieldNumber = 11;
+    private global::StyleBridge.Protocol.V1.ModelRef activeModel_;
+    /// <summary>
+    /// The model the client last acknowledged as active (or named in Hello).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.ModelRef ActiveModel {
+      get { return activeModel_; }
+      set {
+        activeModel_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "last_swap" field.</summary>
+    public const int LastSwapFieldNumber = 12;
+    private global::StyleBridge.Protocol.V1.SwapOutcome lastSwap_;
+    /// <summary>
+    /// The most recent swap of this session, whatever its result (unset: none yet).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.SwapOutcome LastSwap {
+      get { return lastSwap_; }
+      set {
+        lastSwap_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "pinned" field.</summary>
+    public const int PinnedFieldNumber = 13;
+    private bool pinned_;
+    /// <summary>
+    /// The session opted out of automatic pushes (ModelsRequest.pinned).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Pinned {
+      get { return pinned_; }
+      set {
+        pinned_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "models_open" field.</summary>
+    public const int ModelsOpenFieldNumber = 14;
+    private bool modelsOpen_;
+    /// <summary>
+    /// The session has its Models stream open (it can receive pushes).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool ModelsOpen {
+      get { return modelsOpen_; }
+      set {
+        modelsOpen_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -457,6 +603,10 @@ namespace StyleBridge.Protocol.V1 {
       if (PythonModelId != other.PythonModelId) return false;
       if (StartedAtUs != other.StartedAtUs) return false;
       if (Peer != other.Peer) return false;
+      if (!object.Equals(ActiveModel, other.ActiveModel)) return false;
+      if (!object.Equals(LastSwap, other.LastSwap)) return false;
+      if (Pinned != other.Pinned) return false;
+      if (ModelsOpen != other.ModelsOpen) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -474,6 +624,10 @@ namespace StyleBridge.Protocol.V1 {
       if (PythonModelId.Length != 0) hash ^= PythonModelId.GetHashCode();
       if (StartedAtUs != 0L) hash ^= StartedAtUs.GetHashCode();
       if (Peer.Length != 0) hash ^= Peer.GetHashCode();
+      if (activeModel_ != null) hash ^= ActiveModel.GetHashCode();
+      if (lastSwap_ != null) hash ^= LastSwap.GetHashCode();
+      if (Pinned != false) hash ^= Pinned.GetHashCode();
+      if (ModelsOpen != false) hash ^= ModelsOpen.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -532,6 +686,22 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(82);
         output.WriteString(Peer);
       }
+      if (activeModel_ != null) {
+        output.WriteRawTag(90);
+        output.WriteMessage(ActiveModel);
+      }
+      if (lastSwap_ != null) {
+        output.WriteRawTag(98);
+        output.WriteMessage(LastSwap);
+      }
+      if (Pinned != false) {
+        output.WriteRawTag(104);
+        output.WriteBool(Pinned);
+      }
+      if (ModelsOpen != false) {
+        output.WriteRawTag(112);
+        output.WriteBool(ModelsOpen);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -582,6 +752,22 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(82);
         output.WriteString(Peer);
       }
+      if (activeModel_ != null) {
+        output.WriteRawTag(90);
+        output.WriteMessage(ActiveModel);
+      }
+      if (lastSwap_ != null) {
+        output.WriteRawTag(98);
+        output.WriteMessage(LastSwap);
+      }
+      if (Pinned != false) {
+        output.WriteRawTag(104);
+        output.WriteBool(Pinned);
+      }
+      if (ModelsOpen != false) {
+        output.WriteRawTag(112);
+        output.WriteBool(ModelsOpen);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -621,6 +807,18 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (Peer.Length != 0) {
         size += 1 + pb::CodedOutputStream.ComputeStringSize(Peer);
+      }
+      if (activeModel_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(ActiveModel);
+      }
+      if (lastSwap_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(LastSwap);
+      }
+      if (Pinned != false) {
+        size += 1 + 1;
+      }
+      if (ModelsOpen != false) {
+        size += 1 + 1;
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -663,6 +861,24 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (other.Peer.Length != 0) {
         Peer = other.Peer;
+      }
+      if (other.activeModel_ != null) {
+        if (activeModel_ == null) {
+          ActiveModel = new global::StyleBridge.Protocol.V1.ModelRef();
+        }
+        ActiveModel.MergeFrom(other.ActiveModel);
+      }
+      if (other.lastSwap_ != null) {
+        if (lastSwap_ == null) {
+          LastSwap = new global::StyleBridge.Protocol.V1.SwapOutcome();
+        }
+        LastSwap.MergeFrom(other.LastSwap);
+      }
+      if (other.Pinned != false) {
+        Pinned = other.Pinned;
+      }
+      if (other.ModelsOpen != false) {
+        ModelsOpen = other.ModelsOpen;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -719,6 +935,28 @@ namespace StyleBridge.Protocol.V1 {
             Peer = input.ReadString();
             break;
           }
+          case 90: {
+            if (activeModel_ == null) {
+              ActiveModel = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(ActiveModel);
+            break;
+          }
+          case 98: {
+            if (lastSwap_ == null) {
+              LastSwap = new global::StyleBridge.Protocol.V1.SwapOutcome();
+            }
+            input.ReadMessage(LastSwap);
+            break;
+          }
+          case 104: {
+            Pinned = input.ReadBool();
+            break;
+          }
+          case 112: {
+            ModelsOpen = input.ReadBool();
+            break;
+          }
         }
       }
     #endif
@@ -772,6 +1010,28 @@ namespace StyleBridge.Protocol.V1 {
           }
           case 82: {
             Peer = input.ReadString();
+            break;
+          }
+          case 90: {
+            if (activeModel_ == null) {
+              ActiveModel = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(ActiveModel);
+            break;
+          }
+          case 98: {
+            if (lastSwap_ == null) {
+              LastSwap = new global::StyleBridge.Protocol.V1.SwapOutcome();
+            }
+            input.ReadMessage(LastSwap);
+            break;
+          }
+          case 104: {
+            Pinned = input.ReadBool();
+            break;
+          }
+          case 112: {
+            ModelsOpen = input.ReadBool();
             break;
           }
         }
@@ -1803,6 +2063,7 @@ namespace StyleBridge.Protocol.V1 {
       parityPsnrMeanDb_ = other.parityPsnrMeanDb_;
       parityPsnrLastDb_ = other.parityPsnrLastDb_;
       pythonBackend_ = other.pythonBackend_;
+      perModel_ = other.perModel_.Clone();
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -2007,6 +2268,21 @@ namespace StyleBridge.Protocol.V1 {
       }
     }
 
+    /// <summary>Field number for the "per_model" field.</summary>
+    public const int PerModelFieldNumber = 16;
+    private static readonly pb::FieldCodec<global::StyleBridge.Protocol.V1.ModelTimings> _repeated_perModel_codec
+        = pb::FieldCodec.ForMessage(130, global::StyleBridge.Protocol.V1.ModelTimings.Parser);
+    private readonly pbc::RepeatedField<global::StyleBridge.Protocol.V1.ModelTimings> perModel_ = new pbc::RepeatedField<global::StyleBridge.Protocol.V1.ModelTimings>();
+    /// <summary>
+    /// Engine and Python times per model (frames grouped by FrameUp.model_id), so the
+    /// models before and after a swap can be compared side by side.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<global::StyleBridge.Protocol.V1.ModelTimings> PerModel {
+      get { return perModel_; }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -2037,6 +2313,7 @@ namespace StyleBridge.Protocol.V1 {
       if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(ParityPsnrMeanDb, other.ParityPsnrMeanDb)) return false;
       if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(ParityPsnrLastDb, other.ParityPsnrLastDb)) return false;
       if (PythonBackend != other.PythonBackend) return false;
+      if(!perModel_.Equals(other.perModel_)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -2059,6 +2336,7 @@ namespace StyleBridge.Protocol.V1 {
       if (ParityPsnrMeanDb != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(ParityPsnrMeanDb);
       if (ParityPsnrLastDb != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(ParityPsnrLastDb);
       if (PythonBackend.Length != 0) hash ^= PythonBackend.GetHashCode();
+      hash ^= perModel_.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -2137,6 +2415,7 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(122);
         output.WriteString(PythonBackend);
       }
+      perModel_.WriteTo(output, _repeated_perModel_codec);
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -2207,6 +2486,7 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(122);
         output.WriteString(PythonBackend);
       }
+      perModel_.WriteTo(ref output, _repeated_perModel_codec);
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -2262,6 +2542,7 @@ namespace StyleBridge.Protocol.V1 {
       if (PythonBackend.Length != 0) {
         size += 1 + pb::CodedOutputStream.ComputeStringSize(PythonBackend);
       }
+      size += perModel_.CalculateSize(_repeated_perModel_codec);
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
       }
@@ -2331,6 +2612,7 @@ namespace StyleBridge.Protocol.V1 {
       if (other.PythonBackend.Length != 0) {
         PythonBackend = other.PythonBackend;
       }
+      perModel_.Add(other.perModel_);
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
 
@@ -2418,6 +2700,10 @@ namespace StyleBridge.Protocol.V1 {
             PythonBackend = input.ReadString();
             break;
           }
+          case 130: {
+            perModel_.AddEntriesFrom(input, _repeated_perModel_codec);
+            break;
+          }
         }
       }
     #endif
@@ -2503,6 +2789,3377 @@ namespace StyleBridge.Protocol.V1 {
           }
           case 122: {
             PythonBackend = input.ReadString();
+            break;
+          }
+          case 130: {
+            perModel_.AddEntriesFrom(ref input, _repeated_perModel_codec);
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class ModelTimings : pb::IMessage<ModelTimings>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<ModelTimings> _parser = new pb::MessageParser<ModelTimings>(() => new ModelTimings());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<ModelTimings> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[7]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ModelTimings() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ModelTimings(ModelTimings other) : this() {
+      modelId_ = other.modelId_;
+      engine_ = other.engine_ != null ? other.engine_.Clone() : null;
+      python_ = other.python_ != null ? other.python_.Clone() : null;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ModelTimings Clone() {
+      return new ModelTimings(this);
+    }
+
+    /// <summary>Field number for the "model_id" field.</summary>
+    public const int ModelIdFieldNumber = 1;
+    private string modelId_ = "";
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string ModelId {
+      get { return modelId_; }
+      set {
+        modelId_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "engine" field.</summary>
+    public const int EngineFieldNumber = 2;
+    private global::StyleBridge.Protocol.V1.TimingSummary engine_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.TimingSummary Engine {
+      get { return engine_; }
+      set {
+        engine_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "python" field.</summary>
+    public const int PythonFieldNumber = 3;
+    private global::StyleBridge.Protocol.V1.TimingSummary python_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.TimingSummary Python {
+      get { return python_; }
+      set {
+        python_ = value;
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as ModelTimings);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(ModelTimings other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (ModelId != other.ModelId) return false;
+      if (!object.Equals(Engine, other.Engine)) return false;
+      if (!object.Equals(Python, other.Python)) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (ModelId.Length != 0) hash ^= ModelId.GetHashCode();
+      if (engine_ != null) hash ^= Engine.GetHashCode();
+      if (python_ != null) hash ^= Python.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (ModelId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(ModelId);
+      }
+      if (engine_ != null) {
+        output.WriteRawTag(18);
+        output.WriteMessage(Engine);
+      }
+      if (python_ != null) {
+        output.WriteRawTag(26);
+        output.WriteMessage(Python);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (ModelId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(ModelId);
+      }
+      if (engine_ != null) {
+        output.WriteRawTag(18);
+        output.WriteMessage(Engine);
+      }
+      if (python_ != null) {
+        output.WriteRawTag(26);
+        output.WriteMessage(Python);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (ModelId.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(ModelId);
+      }
+      if (engine_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(Engine);
+      }
+      if (python_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(Python);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(ModelTimings other) {
+      if (other == null) {
+        return;
+      }
+      if (other.ModelId.Length != 0) {
+        ModelId = other.ModelId;
+      }
+      if (other.engine_ != null) {
+        if (engine_ == null) {
+          Engine = new global::StyleBridge.Protocol.V1.TimingSummary();
+        }
+        Engine.MergeFrom(other.Engine);
+      }
+      if (other.python_ != null) {
+        if (python_ == null) {
+          Python = new global::StyleBridge.Protocol.V1.TimingSummary();
+        }
+        Python.MergeFrom(other.Python);
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            ModelId = input.ReadString();
+            break;
+          }
+          case 18: {
+            if (engine_ == null) {
+              Engine = new global::StyleBridge.Protocol.V1.TimingSummary();
+            }
+            input.ReadMessage(Engine);
+            break;
+          }
+          case 26: {
+            if (python_ == null) {
+              Python = new global::StyleBridge.Protocol.V1.TimingSummary();
+            }
+            input.ReadMessage(Python);
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            ModelId = input.ReadString();
+            break;
+          }
+          case 18: {
+            if (engine_ == null) {
+              Engine = new global::StyleBridge.Protocol.V1.TimingSummary();
+            }
+            input.ReadMessage(Engine);
+            break;
+          }
+          case 26: {
+            if (python_ == null) {
+              Python = new global::StyleBridge.Protocol.V1.TimingSummary();
+            }
+            input.ReadMessage(Python);
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class SwapRequest : pb::IMessage<SwapRequest>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<SwapRequest> _parser = new pb::MessageParser<SwapRequest>(() => new SwapRequest());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<SwapRequest> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[8]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapRequest() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapRequest(SwapRequest other) : this() {
+      modelId_ = other.modelId_;
+      sessionIds_ = other.sessionIds_.Clone();
+      all_ = other.all_;
+      ackTimeoutMs_ = other.ackTimeoutMs_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapRequest Clone() {
+      return new SwapRequest(this);
+    }
+
+    /// <summary>Field number for the "model_id" field.</summary>
+    public const int ModelIdFieldNumber = 1;
+    private string modelId_ = "";
+    /// <summary>
+    /// Registry id of the model to push (see ListModels).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string ModelId {
+      get { return modelId_; }
+      set {
+        modelId_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "session_ids" field.</summary>
+    public const int SessionIdsFieldNumber = 2;
+    private static readonly pb::FieldCodec<string> _repeated_sessionIds_codec
+        = pb::FieldCodec.ForString(18);
+    private readonly pbc::RepeatedField<string> sessionIds_ = new pbc::RepeatedField<string>();
+    /// <summary>
+    /// Sessions to push to; ignored when `all` is set.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<string> SessionIds {
+      get { return sessionIds_; }
+    }
+
+    /// <summary>Field number for the "all" field.</summary>
+    public const int AllFieldNumber = 3;
+    private bool all_;
+    /// <summary>
+    /// Every open session with a Models stream (pinned ones included: a swap is explicit).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool All {
+      get { return all_; }
+      set {
+        all_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "ack_timeout_ms" field.</summary>
+    public const int AckTimeoutMsFieldNumber = 4;
+    private uint ackTimeoutMs_;
+    /// <summary>
+    /// How long to wait for each client's ModelAck, milliseconds (0 = the server's default).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public uint AckTimeoutMs {
+      get { return ackTimeoutMs_; }
+      set {
+        ackTimeoutMs_ = value;
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as SwapRequest);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(SwapRequest other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (ModelId != other.ModelId) return false;
+      if(!sessionIds_.Equals(other.sessionIds_)) return false;
+      if (All != other.All) return false;
+      if (AckTimeoutMs != other.AckTimeoutMs) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (ModelId.Length != 0) hash ^= ModelId.GetHashCode();
+      hash ^= sessionIds_.GetHashCode();
+      if (All != false) hash ^= All.GetHashCode();
+      if (AckTimeoutMs != 0) hash ^= AckTimeoutMs.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (ModelId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(ModelId);
+      }
+      sessionIds_.WriteTo(output, _repeated_sessionIds_codec);
+      if (All != false) {
+        output.WriteRawTag(24);
+        output.WriteBool(All);
+      }
+      if (AckTimeoutMs != 0) {
+        output.WriteRawTag(32);
+        output.WriteUInt32(AckTimeoutMs);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (ModelId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(ModelId);
+      }
+      sessionIds_.WriteTo(ref output, _repeated_sessionIds_codec);
+      if (All != false) {
+        output.WriteRawTag(24);
+        output.WriteBool(All);
+      }
+      if (AckTimeoutMs != 0) {
+        output.WriteRawTag(32);
+        output.WriteUInt32(AckTimeoutMs);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (ModelId.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(ModelId);
+      }
+      size += sessionIds_.CalculateSize(_repeated_sessionIds_codec);
+      if (All != false) {
+        size += 1 + 1;
+      }
+      if (AckTimeoutMs != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt32Size(AckTimeoutMs);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(SwapRequest other) {
+      if (other == null) {
+        return;
+      }
+      if (other.ModelId.Length != 0) {
+        ModelId = other.ModelId;
+      }
+      sessionIds_.Add(other.sessionIds_);
+      if (other.All != false) {
+        All = other.All;
+      }
+      if (other.AckTimeoutMs != 0) {
+        AckTimeoutMs = other.AckTimeoutMs;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            ModelId = input.ReadString();
+            break;
+          }
+          case 18: {
+            sessionIds_.AddEntriesFrom(input, _repeated_sessionIds_codec);
+            break;
+          }
+          case 24: {
+            All = input.ReadBool();
+            break;
+          }
+          case 32: {
+            AckTimeoutMs = input.ReadUInt32();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            ModelId = input.ReadString();
+            break;
+          }
+          case 18: {
+            sessionIds_.AddEntriesFrom(ref input, _repeated_sessionIds_codec);
+            break;
+          }
+          case 24: {
+            All = input.ReadBool();
+            break;
+          }
+          case 32: {
+            AckTimeoutMs = input.ReadUInt32();
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class SwapOutcome : pb::IMessage<SwapOutcome>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<SwapOutcome> _parser = new pb::MessageParser<SwapOutcome>(() => new SwapOutcome());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<SwapOutcome> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[9]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapOutcome() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapOutcome(SwapOutcome other) : this() {
+      sessionId_ = other.sessionId_;
+      pushId_ = other.pushId_;
+      result_ = other.result_;
+      reason_ = other.reason_;
+      fromModel_ = other.fromModel_ != null ? other.fromModel_.Clone() : null;
+      toModel_ = other.toModel_ != null ? other.toModel_.Clone() : null;
+      pushMs_ = other.pushMs_;
+      importMs_ = other.importMs_;
+      warmupMs_ = other.warmupMs_;
+      firstInferenceMs_ = other.firstInferenceMs_;
+      firstSequence_ = other.firstSequence_;
+      requestedAtUs_ = other.requestedAtUs_;
+      completedAtUs_ = other.completedAtUs_;
+      trigger_ = other.trigger_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapOutcome Clone() {
+      return new SwapOutcome(this);
+    }
+
+    /// <summary>Field number for the "session_id" field.</summary>
+    public const int SessionIdFieldNumber = 1;
+    private string sessionId_ = "";
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string SessionId {
+      get { return sessionId_; }
+      set {
+        sessionId_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "push_id" field.</summary>
+    public const int PushIdFieldNumber = 2;
+    private string pushId_ = "";
+    /// <summary>
+    /// Id of the push (empty when nothing was sent).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string PushId {
+      get { return pushId_; }
+      set {
+        pushId_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "result" field.</summary>
+    public const int ResultFieldNumber = 3;
+    private global::StyleBridge.Protocol.V1.SwapResult result_ = global::StyleBridge.Protocol.V1.SwapResult.Unspecified;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.SwapResult Result {
+      get { return result_; }
+      set {
+        result_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "reason" field.</summary>
+    public const int ReasonFieldNumber = 4;
+    private string reason_ = "";
+    /// <summary>
+    /// Why it was refused, rolled back or not sent.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Reason {
+      get { return reason_; }
+      set {
+        reason_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "from_model" field.</summary>
+    public const int FromModelFieldNumber = 5;
+    private global::StyleBridge.Protocol.V1.ModelRef fromModel_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.ModelRef FromModel {
+      get { return fromModel_; }
+      set {
+        fromModel_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "to_model" field.</summary>
+    public const int ToModelFieldNumber = 6;
+    private global::StyleBridge.Protocol.V1.ModelRef toModel_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.ModelRef ToModel {
+      get { return toModel_; }
+      set {
+        toModel_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "push_ms" field.</summary>
+    public const int PushMsFieldNumber = 7;
+    private double pushMs_;
+    /// <summary>
+    /// Server side: from the push's start to its last chunk written, milliseconds.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double PushMs {
+      get { return pushMs_; }
+      set {
+        pushMs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "import_ms" field.</summary>
+    public const int ImportMsFieldNumber = 8;
+    private double importMs_;
+    /// <summary>
+    /// Client side, from its ModelAck: import, warm-up, first real inference.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double ImportMs {
+      get { return importMs_; }
+      set {
+        importMs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "warmup_ms" field.</summary>
+    public const int WarmupMsFieldNumber = 9;
+    private double warmupMs_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double WarmupMs {
+      get { return warmupMs_; }
+      set {
+        warmupMs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "first_inference_ms" field.</summary>
+    public const int FirstInferenceMsFieldNumber = 10;
+    private double firstInferenceMs_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double FirstInferenceMs {
+      get { return firstInferenceMs_; }
+      set {
+        firstInferenceMs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "first_sequence" field.</summary>
+    public const int FirstSequenceFieldNumber = 11;
+    private ulong firstSequence_;
+    /// <summary>
+    /// First frame sequence the new model produced (ACTIVE only).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong FirstSequence {
+      get { return firstSequence_; }
+      set {
+        firstSequence_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "requested_at_us" field.</summary>
+    public const int RequestedAtUsFieldNumber = 12;
+    private long requestedAtUs_;
+    /// <summary>
+    /// Microseconds since the Unix epoch (server clock).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public long RequestedAtUs {
+      get { return requestedAtUs_; }
+      set {
+        requestedAtUs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "completed_at_us" field.</summary>
+    public const int CompletedAtUsFieldNumber = 13;
+    private long completedAtUs_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public long CompletedAtUs {
+      get { return completedAtUs_; }
+      set {
+        completedAtUs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "trigger" field.</summary>
+    public const int TriggerFieldNumber = 14;
+    private string trigger_ = "";
+    /// <summary>
+    /// What started it: "swap" (the CLI), "watch" (a file in the catalog), "join" (late joiner).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Trigger {
+      get { return trigger_; }
+      set {
+        trigger_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as SwapOutcome);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(SwapOutcome other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (SessionId != other.SessionId) return false;
+      if (PushId != other.PushId) return false;
+      if (Result != other.Result) return false;
+      if (Reason != other.Reason) return false;
+      if (!object.Equals(FromModel, other.FromModel)) return false;
+      if (!object.Equals(ToModel, other.ToModel)) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(PushMs, other.PushMs)) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(ImportMs, other.ImportMs)) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(WarmupMs, other.WarmupMs)) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(FirstInferenceMs, other.FirstInferenceMs)) return false;
+      if (FirstSequence != other.FirstSequence) return false;
+      if (RequestedAtUs != other.RequestedAtUs) return false;
+      if (CompletedAtUs != other.CompletedAtUs) return false;
+      if (Trigger != other.Trigger) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (SessionId.Length != 0) hash ^= SessionId.GetHashCode();
+      if (PushId.Length != 0) hash ^= PushId.GetHashCode();
+      if (Result != global::StyleBridge.Protocol.V1.SwapResult.Unspecified) hash ^= Result.GetHashCode();
+      if (Reason.Length != 0) hash ^= Reason.GetHashCode();
+      if (fromModel_ != null) hash ^= FromModel.GetHashCode();
+      if (toModel_ != null) hash ^= ToModel.GetHashCode();
+      if (PushMs != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(PushMs);
+      if (ImportMs != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(ImportMs);
+      if (WarmupMs != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(WarmupMs);
+      if (FirstInferenceMs != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(FirstInferenceMs);
+      if (FirstSequence != 0UL) hash ^= FirstSequence.GetHashCode();
+      if (RequestedAtUs != 0L) hash ^= RequestedAtUs.GetHashCode();
+      if (CompletedAtUs != 0L) hash ^= CompletedAtUs.GetHashCode();
+      if (Trigger.Length != 0) hash ^= Trigger.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (SessionId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(SessionId);
+      }
+      if (PushId.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(PushId);
+      }
+      if (Result != global::StyleBridge.Protocol.V1.SwapResult.Unspecified) {
+        output.WriteRawTag(24);
+        output.WriteEnum((int) Result);
+      }
+      if (Reason.Length != 0) {
+        output.WriteRawTag(34);
+        output.WriteString(Reason);
+      }
+      if (fromModel_ != null) {
+        output.WriteRawTag(42);
+        output.WriteMessage(FromModel);
+      }
+      if (toModel_ != null) {
+        output.WriteRawTag(50);
+        output.WriteMessage(ToModel);
+      }
+      if (PushMs != 0D) {
+        output.WriteRawTag(57);
+        output.WriteDouble(PushMs);
+      }
+      if (ImportMs != 0D) {
+        output.WriteRawTag(65);
+        output.WriteDouble(ImportMs);
+      }
+      if (WarmupMs != 0D) {
+        output.WriteRawTag(73);
+        output.WriteDouble(WarmupMs);
+      }
+      if (FirstInferenceMs != 0D) {
+        output.WriteRawTag(81);
+        output.WriteDouble(FirstInferenceMs);
+      }
+      if (FirstSequence != 0UL) {
+        output.WriteRawTag(88);
+        output.WriteUInt64(FirstSequence);
+      }
+      if (RequestedAtUs != 0L) {
+        output.WriteRawTag(96);
+        output.WriteInt64(RequestedAtUs);
+      }
+      if (CompletedAtUs != 0L) {
+        output.WriteRawTag(104);
+        output.WriteInt64(CompletedAtUs);
+      }
+      if (Trigger.Length != 0) {
+        output.WriteRawTag(114);
+        output.WriteString(Trigger);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (SessionId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(SessionId);
+      }
+      if (PushId.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(PushId);
+      }
+      if (Result != global::StyleBridge.Protocol.V1.SwapResult.Unspecified) {
+        output.WriteRawTag(24);
+        output.WriteEnum((int) Result);
+      }
+      if (Reason.Length != 0) {
+        output.WriteRawTag(34);
+        output.WriteString(Reason);
+      }
+      if (fromModel_ != null) {
+        output.WriteRawTag(42);
+        output.WriteMessage(FromModel);
+      }
+      if (toModel_ != null) {
+        output.WriteRawTag(50);
+        output.WriteMessage(ToModel);
+      }
+      if (PushMs != 0D) {
+        output.WriteRawTag(57);
+        output.WriteDouble(PushMs);
+      }
+      if (ImportMs != 0D) {
+        output.WriteRawTag(65);
+        output.WriteDouble(ImportMs);
+      }
+      if (WarmupMs != 0D) {
+        output.WriteRawTag(73);
+        output.WriteDouble(WarmupMs);
+      }
+      if (FirstInferenceMs != 0D) {
+        output.WriteRawTag(81);
+        output.WriteDouble(FirstInferenceMs);
+      }
+      if (FirstSequence != 0UL) {
+        output.WriteRawTag(88);
+        output.WriteUInt64(FirstSequence);
+      }
+      if (RequestedAtUs != 0L) {
+        output.WriteRawTag(96);
+        output.WriteInt64(RequestedAtUs);
+      }
+      if (CompletedAtUs != 0L) {
+        output.WriteRawTag(104);
+        output.WriteInt64(CompletedAtUs);
+      }
+      if (Trigger.Length != 0) {
+        output.WriteRawTag(114);
+        output.WriteString(Trigger);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (SessionId.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(SessionId);
+      }
+      if (PushId.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(PushId);
+      }
+      if (Result != global::StyleBridge.Protocol.V1.SwapResult.Unspecified) {
+        size += 1 + pb::CodedOutputStream.ComputeEnumSize((int) Result);
+      }
+      if (Reason.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Reason);
+      }
+      if (fromModel_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(FromModel);
+      }
+      if (toModel_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(ToModel);
+      }
+      if (PushMs != 0D) {
+        size += 1 + 8;
+      }
+      if (ImportMs != 0D) {
+        size += 1 + 8;
+      }
+      if (WarmupMs != 0D) {
+        size += 1 + 8;
+      }
+      if (FirstInferenceMs != 0D) {
+        size += 1 + 8;
+      }
+      if (FirstSequence != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(FirstSequence);
+      }
+      if (RequestedAtUs != 0L) {
+        size += 1 + pb::CodedOutputStream.ComputeInt64Size(RequestedAtUs);
+      }
+      if (CompletedAtUs != 0L) {
+        size += 1 + pb::CodedOutputStream.ComputeInt64Size(CompletedAtUs);
+      }
+      if (Trigger.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Trigger);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(SwapOutcome other) {
+      if (other == null) {
+        return;
+      }
+      if (other.SessionId.Length != 0) {
+        SessionId = other.SessionId;
+      }
+      if (other.PushId.Length != 0) {
+        PushId = other.PushId;
+      }
+      if (other.Result != global::StyleBridge.Protocol.V1.SwapResult.Unspecified) {
+        Result = other.Result;
+      }
+      if (other.Reason.Length != 0) {
+        Reason = other.Reason;
+      }
+      if (other.fromModel_ != null) {
+        if (fromModel_ == null) {
+          FromModel = new global::StyleBridge.Protocol.V1.ModelRef();
+        }
+        FromModel.MergeFrom(other.FromModel);
+      }
+      if (other.toModel_ != null) {
+        if (toModel_ == null) {
+          ToModel = new global::StyleBridge.Protocol.V1.ModelRef();
+        }
+        ToModel.MergeFrom(other.ToModel);
+      }
+      if (other.PushMs != 0D) {
+        PushMs = other.PushMs;
+      }
+      if (other.ImportMs != 0D) {
+        ImportMs = other.ImportMs;
+      }
+      if (other.WarmupMs != 0D) {
+        WarmupMs = other.WarmupMs;
+      }
+      if (other.FirstInferenceMs != 0D) {
+        FirstInferenceMs = other.FirstInferenceMs;
+      }
+      if (other.FirstSequence != 0UL) {
+        FirstSequence = other.FirstSequence;
+      }
+      if (other.RequestedAtUs != 0L) {
+        RequestedAtUs = other.RequestedAtUs;
+      }
+      if (other.CompletedAtUs != 0L) {
+        CompletedAtUs = other.CompletedAtUs;
+      }
+      if (other.Trigger.Length != 0) {
+        Trigger = other.Trigger;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            SessionId = input.ReadString();
+            break;
+          }
+          case 18: {
+            PushId = input.ReadString();
+            break;
+          }
+          case 24: {
+            Result = (global::StyleBridge.Protocol.V1.SwapResult) input.ReadEnum();
+            break;
+          }
+          case 34: {
+            Reason = input.ReadString();
+            break;
+          }
+          case 42: {
+            if (fromModel_ == null) {
+              FromModel = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(FromModel);
+            break;
+          }
+          case 50: {
+            if (toModel_ == null) {
+              ToModel = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(ToModel);
+            break;
+          }
+          case 57: {
+            PushMs = input.ReadDouble();
+            break;
+          }
+          case 65: {
+            ImportMs = input.ReadDouble();
+            break;
+          }
+          case 73: {
+            WarmupMs = input.ReadDouble();
+            break;
+          }
+          case 81: {
+            FirstInferenceMs = input.ReadDouble();
+            break;
+          }
+          case 88: {
+            FirstSequence = input.ReadUInt64();
+            break;
+          }
+          case 96: {
+            RequestedAtUs = input.ReadInt64();
+            break;
+          }
+          case 104: {
+            CompletedAtUs = input.ReadInt64();
+            break;
+          }
+          case 114: {
+            Trigger = input.ReadString();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            SessionId = input.ReadString();
+            break;
+          }
+          case 18: {
+            PushId = input.ReadString();
+            break;
+          }
+          case 24: {
+            Result = (global::StyleBridge.Protocol.V1.SwapResult) input.ReadEnum();
+            break;
+          }
+          case 34: {
+            Reason = input.ReadString();
+            break;
+          }
+          case 42: {
+            if (fromModel_ == null) {
+              FromModel = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(FromModel);
+            break;
+          }
+          case 50: {
+            if (toModel_ == null) {
+              ToModel = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(ToModel);
+            break;
+          }
+          case 57: {
+            PushMs = input.ReadDouble();
+            break;
+          }
+          case 65: {
+            ImportMs = input.ReadDouble();
+            break;
+          }
+          case 73: {
+            WarmupMs = input.ReadDouble();
+            break;
+          }
+          case 81: {
+            FirstInferenceMs = input.ReadDouble();
+            break;
+          }
+          case 88: {
+            FirstSequence = input.ReadUInt64();
+            break;
+          }
+          case 96: {
+            RequestedAtUs = input.ReadInt64();
+            break;
+          }
+          case 104: {
+            CompletedAtUs = input.ReadInt64();
+            break;
+          }
+          case 114: {
+            Trigger = input.ReadString();
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class SwapResponse : pb::IMessage<SwapResponse>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<SwapResponse> _parser = new pb::MessageParser<SwapResponse>(() => new SwapResponse());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<SwapResponse> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[10]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapResponse() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapResponse(SwapResponse other) : this() {
+      model_ = other.model_ != null ? other.model_.Clone() : null;
+      outcomes_ = other.outcomes_.Clone();
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public SwapResponse Clone() {
+      return new SwapResponse(this);
+    }
+
+    /// <summary>Field number for the "model" field.</summary>
+    public const int ModelFieldNumber = 1;
+    private global::StyleBridge.Protocol.V1.ModelRef model_;
+    /// <summary>
+    /// The model pushed, as the registry names it.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.ModelRef Model {
+      get { return model_; }
+      set {
+        model_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "outcomes" field.</summary>
+    public const int OutcomesFieldNumber = 2;
+    private static readonly pb::FieldCodec<global::StyleBridge.Protocol.V1.SwapOutcome> _repeated_outcomes_codec
+        = pb::FieldCodec.ForMessage(18, global::StyleBridge.Protocol.V1.SwapOutcome.Parser);
+    private readonly pbc::RepeatedField<global::StyleBridge.Protocol.V1.SwapOutcome> outcomes_ = new pbc::RepeatedField<global::StyleBridge.Protocol.V1.SwapOutcome>();
+    /// <summary>
+    /// One per session asked for.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<global::StyleBridge.Protocol.V1.SwapOutcome> Outcomes {
+      get { return outcomes_; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as SwapResponse);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(SwapResponse other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (!object.Equals(Model, other.Model)) return false;
+      if(!outcomes_.Equals(other.outcomes_)) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (model_ != null) hash ^= Model.GetHashCode();
+      hash ^= outcomes_.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (model_ != null) {
+        output.WriteRawTag(10);
+        output.WriteMessage(Model);
+      }
+      outcomes_.WriteTo(output, _repeated_outcomes_codec);
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (model_ != null) {
+        output.WriteRawTag(10);
+        output.WriteMessage(Model);
+      }
+      outcomes_.WriteTo(ref output, _repeated_outcomes_codec);
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (model_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(Model);
+      }
+      size += outcomes_.CalculateSize(_repeated_outcomes_codec);
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(SwapResponse other) {
+      if (other == null) {
+        return;
+      }
+      if (other.model_ != null) {
+        if (model_ == null) {
+          Model = new global::StyleBridge.Protocol.V1.ModelRef();
+        }
+        Model.MergeFrom(other.Model);
+      }
+      outcomes_.Add(other.outcomes_);
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            if (model_ == null) {
+              Model = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(Model);
+            break;
+          }
+          case 18: {
+            outcomes_.AddEntriesFrom(input, _repeated_outcomes_codec);
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            if (model_ == null) {
+              Model = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(Model);
+            break;
+          }
+          case 18: {
+            outcomes_.AddEntriesFrom(ref input, _repeated_outcomes_codec);
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class ListModelsRequest : pb::IMessage<ListModelsRequest>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<ListModelsRequest> _parser = new pb::MessageParser<ListModelsRequest>(() => new ListModelsRequest());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<ListModelsRequest> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[11]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ListModelsRequest() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ListModelsRequest(ListModelsRequest other) : this() {
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ListModelsRequest Clone() {
+      return new ListModelsRequest(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as ListModelsRequest);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(ListModelsRequest other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(ListModelsRequest other) {
+      if (other == null) {
+        return;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+        }
+      }
+    }
+    #endif
+
+  }
+
+  /// <summary>
+  /// One engine's verdict on one model (stylebridge.engines.Verdict values).
+  /// </summary>
+  public sealed partial class EngineCheck : pb::IMessage<EngineCheck>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<EngineCheck> _parser = new pb::MessageParser<EngineCheck>(() => new EngineCheck());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<EngineCheck> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[12]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public EngineCheck() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public EngineCheck(EngineCheck other) : this() {
+      engine_ = other.engine_;
+      verdict_ = other.verdict_;
+      reason_ = other.reason_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public EngineCheck Clone() {
+      return new EngineCheck(this);
+    }
+
+    /// <summary>Field number for the "engine" field.</summary>
+    public const int EngineFieldNumber = 1;
+    private string engine_ = "";
+    /// <summary>
+    /// e.g. "barracuda-3", "sentis-2".
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Engine {
+      get { return engine_; }
+      set {
+        engine_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "verdict" field.</summary>
+    public const int VerdictFieldNumber = 2;
+    private string verdict_ = "";
+    /// <summary>
+    /// "runs", "runs-with-difference" or "cannot-run".
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Verdict {
+      get { return verdict_; }
+      set {
+        verdict_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "reason" field.</summary>
+    public const int ReasonFieldNumber = 3;
+    private string reason_ = "";
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Reason {
+      get { return reason_; }
+      set {
+        reason_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as EngineCheck);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(EngineCheck other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (Engine != other.Engine) return false;
+      if (Verdict != other.Verdict) return false;
+      if (Reason != other.Reason) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (Engine.Length != 0) hash ^= Engine.GetHashCode();
+      if (Verdict.Length != 0) hash ^= Verdict.GetHashCode();
+      if (Reason.Length != 0) hash ^= Reason.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (Engine.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(Engine);
+      }
+      if (Verdict.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Verdict);
+      }
+      if (Reason.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(Reason);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (Engine.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(Engine);
+      }
+      if (Verdict.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Verdict);
+      }
+      if (Reason.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(Reason);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (Engine.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Engine);
+      }
+      if (Verdict.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Verdict);
+      }
+      if (Reason.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Reason);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(EngineCheck other) {
+      if (other == null) {
+        return;
+      }
+      if (other.Engine.Length != 0) {
+        Engine = other.Engine;
+      }
+      if (other.Verdict.Length != 0) {
+        Verdict = other.Verdict;
+      }
+      if (other.Reason.Length != 0) {
+        Reason = other.Reason;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            Engine = input.ReadString();
+            break;
+          }
+          case 18: {
+            Verdict = input.ReadString();
+            break;
+          }
+          case 26: {
+            Reason = input.ReadString();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            Engine = input.ReadString();
+            break;
+          }
+          case 18: {
+            Verdict = input.ReadString();
+            break;
+          }
+          case 26: {
+            Reason = input.ReadString();
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class ModelInfo : pb::IMessage<ModelInfo>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<ModelInfo> _parser = new pb::MessageParser<ModelInfo>(() => new ModelInfo());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<ModelInfo> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[13]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ModelInfo() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ModelInfo(ModelInfo other) : this() {
+      model_ = other.model_ != null ? other.model_.Clone() : null;
+      file_ = other.file_;
+      sizeBytes_ = other.sizeBytes_;
+      valid_ = other.valid_;
+      error_ = other.error_;
+      engines_ = other.engines_.Clone();
+      opset_ = other.opset_;
+      inputRange_ = other.inputRange_;
+      registeredAtUs_ = other.registeredAtUs_;
+      recipe_ = other.recipe_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ModelInfo Clone() {
+      return new ModelInfo(this);
+    }
+
+    /// <summary>Field number for the "model" field.</summary>
+    public const int ModelFieldNumber = 1;
+    private global::StyleBridge.Protocol.V1.ModelRef model_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.ModelRef Model {
+      get { return model_; }
+      set {
+        model_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "file" field.</summary>
+    public const int FileFieldNumber = 2;
+    private string file_ = "";
+    /// <summary>
+    /// File name inside the catalog.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string File {
+      get { return file_; }
+      set {
+        file_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "size_bytes" field.</summary>
+    public const int SizeBytesFieldNumber = 3;
+    private ulong sizeBytes_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong SizeBytes {
+      get { return sizeBytes_; }
+      set {
+        sizeBytes_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "valid" field.</summary>
+    public const int ValidFieldNumber = 4;
+    private bool valid_;
+    /// <summary>
+    /// False when the file does not load as a style model; `error` says why.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Valid {
+      get { return valid_; }
+      set {
+        valid_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "error" field.</summary>
+    public const int ErrorFieldNumber = 5;
+    private string error_ = "";
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Error {
+      get { return error_; }
+      set {
+        error_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "engines" field.</summary>
+    public const int EnginesFieldNumber = 6;
+    private static readonly pb::FieldCodec<global::StyleBridge.Protocol.V1.EngineCheck> _repeated_engines_codec
+        = pb::FieldCodec.ForMessage(50, global::StyleBridge.Protocol.V1.EngineCheck.Parser);
+    private readonly pbc::RepeatedField<global::StyleBridge.Protocol.V1.EngineCheck> engines_ = new pbc::RepeatedField<global::StyleBridge.Protocol.V1.EngineCheck>();
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<global::StyleBridge.Protocol.V1.EngineCheck> Engines {
+      get { return engines_; }
+    }
+
+    /// <summary>Field number for the "opset" field.</summary>
+    public const int OpsetFieldNumber = 7;
+    private uint opset_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public uint Opset {
+      get { return opset_; }
+      set {
+        opset_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "input_range" field.</summary>
+    public const int InputRangeFieldNumber = 8;
+    private float inputRange_;
+    /// <summary>
+    /// Expected input range (255 or 1).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public float InputRange {
+      get { return inputRange_; }
+      set {
+        inputRange_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "registered_at_us" field.</summary>
+    public const int RegisteredAtUsFieldNumber = 9;
+    private long registeredAtUs_;
+    /// <summary>
+    /// When this version was registered, microseconds since the Unix epoch.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public long RegisteredAtUs {
+      get { return registeredAtUs_; }
+      set {
+        registeredAtUs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "recipe" field.</summary>
+    public const int RecipeFieldNumber = 10;
+    private string recipe_ = "";
+    /// <summary>
+    /// Recipe kind from the catalog manifest, when it lists the file.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Recipe {
+      get { return recipe_; }
+      set {
+        recipe_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as ModelInfo);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(ModelInfo other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (!object.Equals(Model, other.Model)) return false;
+      if (File != other.File) return false;
+      if (SizeBytes != other.SizeBytes) return false;
+      if (Valid != other.Valid) return false;
+      if (Error != other.Error) return false;
+      if(!engines_.Equals(other.engines_)) return false;
+      if (Opset != other.Opset) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(InputRange, other.InputRange)) return false;
+      if (RegisteredAtUs != other.RegisteredAtUs) return false;
+      if (Recipe != other.Recipe) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (model_ != null) hash ^= Model.GetHashCode();
+      if (File.Length != 0) hash ^= File.GetHashCode();
+      if (SizeBytes != 0UL) hash ^= SizeBytes.GetHashCode();
+      if (Valid != false) hash ^= Valid.GetHashCode();
+      if (Error.Length != 0) hash ^= Error.GetHashCode();
+      hash ^= engines_.GetHashCode();
+      if (Opset != 0) hash ^= Opset.GetHashCode();
+      if (InputRange != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(InputRange);
+      if (RegisteredAtUs != 0L) hash ^= RegisteredAtUs.GetHashCode();
+      if (Recipe.Length != 0) hash ^= Recipe.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (model_ != null) {
+        output.WriteRawTag(10);
+        output.WriteMessage(Model);
+      }
+      if (File.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(File);
+      }
+      if (SizeBytes != 0UL) {
+        output.WriteRawTag(24);
+        output.WriteUInt64(SizeBytes);
+      }
+      if (Valid != false) {
+        output.WriteRawTag(32);
+        output.WriteBool(Valid);
+      }
+      if (Error.Length != 0) {
+        output.WriteRawTag(42);
+        output.WriteString(Error);
+      }
+      engines_.WriteTo(output, _repeated_engines_codec);
+      if (Opset != 0) {
+        output.WriteRawTag(56);
+        output.WriteUInt32(Opset);
+      }
+      if (InputRange != 0F) {
+        output.WriteRawTag(69);
+        output.WriteFloat(InputRange);
+      }
+      if (RegisteredAtUs != 0L) {
+        output.WriteRawTag(72);
+        output.WriteInt64(RegisteredAtUs);
+      }
+      if (Recipe.Length != 0) {
+        output.WriteRawTag(82);
+        output.WriteString(Recipe);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (model_ != null) {
+        output.WriteRawTag(10);
+        output.WriteMessage(Model);
+      }
+      if (File.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(File);
+      }
+      if (SizeBytes != 0UL) {
+        output.WriteRawTag(24);
+        output.WriteUInt64(SizeBytes);
+      }
+      if (Valid != false) {
+        output.WriteRawTag(32);
+        output.WriteBool(Valid);
+      }
+      if (Error.Length != 0) {
+        output.WriteRawTag(42);
+        output.WriteString(Error);
+      }
+      engines_.WriteTo(ref output, _repeated_engines_codec);
+      if (Opset != 0) {
+        output.WriteRawTag(56);
+        output.WriteUInt32(Opset);
+      }
+      if (InputRange != 0F) {
+        output.WriteRawTag(69);
+        output.WriteFloat(InputRange);
+      }
+      if (RegisteredAtUs != 0L) {
+        output.WriteRawTag(72);
+        output.WriteInt64(RegisteredAtUs);
+      }
+      if (Recipe.Length != 0) {
+        output.WriteRawTag(82);
+        output.WriteString(Recipe);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (model_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(Model);
+      }
+      if (File.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(File);
+      }
+      if (SizeBytes != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(SizeBytes);
+      }
+      if (Valid != false) {
+        size += 1 + 1;
+      }
+      if (Error.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Error);
+      }
+      size += engines_.CalculateSize(_repeated_engines_codec);
+      if (Opset != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt32Size(Opset);
+      }
+      if (InputRange != 0F) {
+        size += 1 + 4;
+      }
+      if (RegisteredAtUs != 0L) {
+        size += 1 + pb::CodedOutputStream.ComputeInt64Size(RegisteredAtUs);
+      }
+      if (Recipe.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Recipe);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(ModelInfo other) {
+      if (other == null) {
+        return;
+      }
+      if (other.model_ != null) {
+        if (model_ == null) {
+          Model = new global::StyleBridge.Protocol.V1.ModelRef();
+        }
+        Model.MergeFrom(other.Model);
+      }
+      if (other.File.Length != 0) {
+        File = other.File;
+      }
+      if (other.SizeBytes != 0UL) {
+        SizeBytes = other.SizeBytes;
+      }
+      if (other.Valid != false) {
+        Valid = other.Valid;
+      }
+      if (other.Error.Length != 0) {
+        Error = other.Error;
+      }
+      engines_.Add(other.engines_);
+      if (other.Opset != 0) {
+        Opset = other.Opset;
+      }
+      if (other.InputRange != 0F) {
+        InputRange = other.InputRange;
+      }
+      if (other.RegisteredAtUs != 0L) {
+        RegisteredAtUs = other.RegisteredAtUs;
+      }
+      if (other.Recipe.Length != 0) {
+        Recipe = other.Recipe;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            if (model_ == null) {
+              Model = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(Model);
+            break;
+          }
+          case 18: {
+            File = input.ReadString();
+            break;
+          }
+          case 24: {
+            SizeBytes = input.ReadUInt64();
+            break;
+          }
+          case 32: {
+            Valid = input.ReadBool();
+            break;
+          }
+          case 42: {
+            Error = input.ReadString();
+            break;
+          }
+          case 50: {
+            engines_.AddEntriesFrom(input, _repeated_engines_codec);
+            break;
+          }
+          case 56: {
+            Opset = input.ReadUInt32();
+            break;
+          }
+          case 69: {
+            InputRange = input.ReadFloat();
+            break;
+          }
+          case 72: {
+            RegisteredAtUs = input.ReadInt64();
+            break;
+          }
+          case 82: {
+            Recipe = input.ReadString();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            if (model_ == null) {
+              Model = new global::StyleBridge.Protocol.V1.ModelRef();
+            }
+            input.ReadMessage(Model);
+            break;
+          }
+          case 18: {
+            File = input.ReadString();
+            break;
+          }
+          case 24: {
+            SizeBytes = input.ReadUInt64();
+            break;
+          }
+          case 32: {
+            Valid = input.ReadBool();
+            break;
+          }
+          case 42: {
+            Error = input.ReadString();
+            break;
+          }
+          case 50: {
+            engines_.AddEntriesFrom(ref input, _repeated_engines_codec);
+            break;
+          }
+          case 56: {
+            Opset = input.ReadUInt32();
+            break;
+          }
+          case 69: {
+            InputRange = input.ReadFloat();
+            break;
+          }
+          case 72: {
+            RegisteredAtUs = input.ReadInt64();
+            break;
+          }
+          case 82: {
+            Recipe = input.ReadString();
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class ListModelsResponse : pb::IMessage<ListModelsResponse>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<ListModelsResponse> _parser = new pb::MessageParser<ListModelsResponse>(() => new ListModelsResponse());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<ListModelsResponse> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[14]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ListModelsResponse() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ListModelsResponse(ListModelsResponse other) : this() {
+      models_ = other.models_.Clone();
+      catalog_ = other.catalog_;
+      currentModelId_ = other.currentModelId_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ListModelsResponse Clone() {
+      return new ListModelsResponse(this);
+    }
+
+    /// <summary>Field number for the "models" field.</summary>
+    public const int ModelsFieldNumber = 1;
+    private static readonly pb::FieldCodec<global::StyleBridge.Protocol.V1.ModelInfo> _repeated_models_codec
+        = pb::FieldCodec.ForMessage(10, global::StyleBridge.Protocol.V1.ModelInfo.Parser);
+    private readonly pbc::RepeatedField<global::StyleBridge.Protocol.V1.ModelInfo> models_ = new pbc::RepeatedField<global::StyleBridge.Protocol.V1.ModelInfo>();
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<global::StyleBridge.Protocol.V1.ModelInfo> Models {
+      get { return models_; }
+    }
+
+    /// <summary>Field number for the "catalog" field.</summary>
+    public const int CatalogFieldNumber = 2;
+    private string catalog_ = "";
+    /// <summary>
+    /// The watched catalog folder ("" when the server watches none).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Catalog {
+      get { return catalog_; }
+      set {
+        catalog_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "current_model_id" field.</summary>
+    public const int CurrentModelIdFieldNumber = 3;
+    private string currentModelId_ = "";
+    /// <summary>
+    /// The model new sessions are brought to (the latest one completed or swapped to all).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string CurrentModelId {
+      get { return currentModelId_; }
+      set {
+        currentModelId_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as ListModelsResponse);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(ListModelsResponse other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if(!models_.Equals(other.models_)) return false;
+      if (Catalog != other.Catalog) return false;
+      if (CurrentModelId != other.CurrentModelId) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      hash ^= models_.GetHashCode();
+      if (Catalog.Length != 0) hash ^= Catalog.GetHashCode();
+      if (CurrentModelId.Length != 0) hash ^= CurrentModelId.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      models_.WriteTo(output, _repeated_models_codec);
+      if (Catalog.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Catalog);
+      }
+      if (CurrentModelId.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(CurrentModelId);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      models_.WriteTo(ref output, _repeated_models_codec);
+      if (Catalog.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Catalog);
+      }
+      if (CurrentModelId.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(CurrentModelId);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      size += models_.CalculateSize(_repeated_models_codec);
+      if (Catalog.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Catalog);
+      }
+      if (CurrentModelId.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(CurrentModelId);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(ListModelsResponse other) {
+      if (other == null) {
+        return;
+      }
+      models_.Add(other.models_);
+      if (other.Catalog.Length != 0) {
+        Catalog = other.Catalog;
+      }
+      if (other.CurrentModelId.Length != 0) {
+        CurrentModelId = other.CurrentModelId;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            models_.AddEntriesFrom(input, _repeated_models_codec);
+            break;
+          }
+          case 18: {
+            Catalog = input.ReadString();
+            break;
+          }
+          case 26: {
+            CurrentModelId = input.ReadString();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            models_.AddEntriesFrom(ref input, _repeated_models_codec);
+            break;
+          }
+          case 18: {
+            Catalog = input.ReadString();
+            break;
+          }
+          case 26: {
+            CurrentModelId = input.ReadString();
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class RecordRequest : pb::IMessage<RecordRequest>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<RecordRequest> _parser = new pb::MessageParser<RecordRequest>(() => new RecordRequest());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<RecordRequest> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[15]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public RecordRequest() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public RecordRequest(RecordRequest other) : this() {
+      sessionId_ = other.sessionId_;
+      everyN_ = other.everyN_;
+      minChange_ = other.minChange_;
+      maxFrames_ = other.maxFrames_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public RecordRequest Clone() {
+      return new RecordRequest(this);
+    }
+
+    /// <summary>Field number for the "session_id" field.</summary>
+    public const int SessionIdFieldNumber = 1;
+    private string sessionId_ = "";
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string SessionId {
+      get { return sessionId_; }
+      set {
+        sessionId_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "every_n" field.</summary>
+    public const int EveryNFieldNumber = 2;
+    private uint everyN_;
+    /// <summary>
+    /// Consider every Nth received frame (>= 1; 1 = every frame).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public uint EveryN {
+      get { return everyN_; }
+      set {
+        everyN_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "min_change" field.</summary>
+    public const int MinChangeFieldNumber = 3;
+    private double minChange_;
+    /// <summary>
+    /// Mean absolute difference (0..255) to the last kept frame, on a small gray
+    /// thumbnail, below which a frame counts as a near-duplicate and is skipped.
+    /// Frames identical on the thumbnail are always skipped (so 0 skips only those).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double MinChange {
+      get { return minChange_; }
+      set {
+        minChange_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "max_frames" field.</summary>
+    public const int MaxFramesFieldNumber = 4;
+    private uint maxFrames_;
+    /// <summary>
+    /// Stop after this many frames (0 = until the session ends or the caller cancels).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public uint MaxFrames {
+      get { return maxFrames_; }
+      set {
+        maxFrames_ = value;
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as RecordRequest);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(RecordRequest other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (SessionId != other.SessionId) return false;
+      if (EveryN != other.EveryN) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(MinChange, other.MinChange)) return false;
+      if (MaxFrames != other.MaxFrames) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (SessionId.Length != 0) hash ^= SessionId.GetHashCode();
+      if (EveryN != 0) hash ^= EveryN.GetHashCode();
+      if (MinChange != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(MinChange);
+      if (MaxFrames != 0) hash ^= MaxFrames.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (SessionId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(SessionId);
+      }
+      if (EveryN != 0) {
+        output.WriteRawTag(16);
+        output.WriteUInt32(EveryN);
+      }
+      if (MinChange != 0D) {
+        output.WriteRawTag(25);
+        output.WriteDouble(MinChange);
+      }
+      if (MaxFrames != 0) {
+        output.WriteRawTag(32);
+        output.WriteUInt32(MaxFrames);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (SessionId.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(SessionId);
+      }
+      if (EveryN != 0) {
+        output.WriteRawTag(16);
+        output.WriteUInt32(EveryN);
+      }
+      if (MinChange != 0D) {
+        output.WriteRawTag(25);
+        output.WriteDouble(MinChange);
+      }
+      if (MaxFrames != 0) {
+        output.WriteRawTag(32);
+        output.WriteUInt32(MaxFrames);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (SessionId.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(SessionId);
+      }
+      if (EveryN != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt32Size(EveryN);
+      }
+      if (MinChange != 0D) {
+        size += 1 + 8;
+      }
+      if (MaxFrames != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt32Size(MaxFrames);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(RecordRequest other) {
+      if (other == null) {
+        return;
+      }
+      if (other.SessionId.Length != 0) {
+        SessionId = other.SessionId;
+      }
+      if (other.EveryN != 0) {
+        EveryN = other.EveryN;
+      }
+      if (other.MinChange != 0D) {
+        MinChange = other.MinChange;
+      }
+      if (other.MaxFrames != 0) {
+        MaxFrames = other.MaxFrames;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            SessionId = input.ReadString();
+            break;
+          }
+          case 16: {
+            EveryN = input.ReadUInt32();
+            break;
+          }
+          case 25: {
+            MinChange = input.ReadDouble();
+            break;
+          }
+          case 32: {
+            MaxFrames = input.ReadUInt32();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            SessionId = input.ReadString();
+            break;
+          }
+          case 16: {
+            EveryN = input.ReadUInt32();
+            break;
+          }
+          case 25: {
+            MinChange = input.ReadDouble();
+            break;
+          }
+          case 32: {
+            MaxFrames = input.ReadUInt32();
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class RecordedFrame : pb::IMessage<RecordedFrame>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<RecordedFrame> _parser = new pb::MessageParser<RecordedFrame>(() => new RecordedFrame());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<RecordedFrame> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[16]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public RecordedFrame() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public RecordedFrame(RecordedFrame other) : this() {
+      sequence_ = other.sequence_;
+      captureTimeUs_ = other.captureTimeUs_;
+      image_ = other.image_ != null ? other.image_.Clone() : null;
+      meanChange_ = other.meanChange_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public RecordedFrame Clone() {
+      return new RecordedFrame(this);
+    }
+
+    /// <summary>Field number for the "sequence" field.</summary>
+    public const int SequenceFieldNumber = 1;
+    private ulong sequence_;
+    /// <summary>
+    /// The frame's sequence number in its stream, and the client's capture time.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong Sequence {
+      get { return sequence_; }
+      set {
+        sequence_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "capture_time_us" field.</summary>
+    public const int CaptureTimeUsFieldNumber = 2;
+    private long captureTimeUs_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public long CaptureTimeUs {
+      get { return captureTimeUs_; }
+      set {
+        captureTimeUs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "image" field.</summary>
+    public const int ImageFieldNumber = 3;
+    private global::StyleBridge.Protocol.V1.Image image_;
+    /// <summary>
+    /// The frame as received, RGB8.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.Image Image {
+      get { return image_; }
+      set {
+        image_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "mean_change" field.</summary>
+    public const int MeanChangeFieldNumber = 4;
+    private double meanChange_;
+    /// <summary>
+    /// Mean absolute thumbnail difference to the previous kept frame (-1 for the first).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double MeanChange {
+      get { return meanChange_; }
+      set {
+        meanChange_ = value;
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as RecordedFrame);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(RecordedFrame other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (Sequence != other.Sequence) return false;
+      if (CaptureTimeUs != other.CaptureTimeUs) return false;
+      if (!object.Equals(Image, other.Image)) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(MeanChange, other.MeanChange)) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (Sequence != 0UL) hash ^= Sequence.GetHashCode();
+      if (CaptureTimeUs != 0L) hash ^= CaptureTimeUs.GetHashCode();
+      if (image_ != null) hash ^= Image.GetHashCode();
+      if (MeanChange != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(MeanChange);
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (Sequence != 0UL) {
+        output.WriteRawTag(8);
+        output.WriteUInt64(Sequence);
+      }
+      if (CaptureTimeUs != 0L) {
+        output.WriteRawTag(16);
+        output.WriteInt64(CaptureTimeUs);
+      }
+      if (image_ != null) {
+        output.WriteRawTag(26);
+        output.WriteMessage(Image);
+      }
+      if (MeanChange != 0D) {
+        output.WriteRawTag(33);
+        output.WriteDouble(MeanChange);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (Sequence != 0UL) {
+        output.WriteRawTag(8);
+        output.WriteUInt64(Sequence);
+      }
+      if (CaptureTimeUs != 0L) {
+        output.WriteRawTag(16);
+        output.WriteInt64(CaptureTimeUs);
+      }
+      if (image_ != null) {
+        output.WriteRawTag(26);
+        output.WriteMessage(Image);
+      }
+      if (MeanChange != 0D) {
+        output.WriteRawTag(33);
+        output.WriteDouble(MeanChange);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (Sequence != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(Sequence);
+      }
+      if (CaptureTimeUs != 0L) {
+        size += 1 + pb::CodedOutputStream.ComputeInt64Size(CaptureTimeUs);
+      }
+      if (image_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(Image);
+      }
+      if (MeanChange != 0D) {
+        size += 1 + 8;
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(RecordedFrame other) {
+      if (other == null) {
+        return;
+      }
+      if (other.Sequence != 0UL) {
+        Sequence = other.Sequence;
+      }
+      if (other.CaptureTimeUs != 0L) {
+        CaptureTimeUs = other.CaptureTimeUs;
+      }
+      if (other.image_ != null) {
+        if (image_ == null) {
+          Image = new global::StyleBridge.Protocol.V1.Image();
+        }
+        Image.MergeFrom(other.Image);
+      }
+      if (other.MeanChange != 0D) {
+        MeanChange = other.MeanChange;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 8: {
+            Sequence = input.ReadUInt64();
+            break;
+          }
+          case 16: {
+            CaptureTimeUs = input.ReadInt64();
+            break;
+          }
+          case 26: {
+            if (image_ == null) {
+              Image = new global::StyleBridge.Protocol.V1.Image();
+            }
+            input.ReadMessage(Image);
+            break;
+          }
+          case 33: {
+            MeanChange = input.ReadDouble();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 8: {
+            Sequence = input.ReadUInt64();
+            break;
+          }
+          case 16: {
+            CaptureTimeUs = input.ReadInt64();
+            break;
+          }
+          case 26: {
+            if (image_ == null) {
+              Image = new global::StyleBridge.Protocol.V1.Image();
+            }
+            input.ReadMessage(Image);
+            break;
+          }
+          case 33: {
+            MeanChange = input.ReadDouble();
             break;
           }
         }

@@ -1,0 +1,117 @@
+using System;
+using StyleBridge.Core;
+using UnityEngine;
+
+namespace StyleBridge.Inference
+{
+    /// <summary>Which Unity inference package runs the models.</summary>
+    public enum EngineFamily
+    {
+        /// <summary>com.unity.barracuda (the default; imports ONNX at runtime).</summary>
+        Barracuda = 1,
+        /// <summary>com.unity.sentis 1.5+ (behind STYLEBRIDGE_SENTIS; no runtime ONNX import).</summary>
+        Sentis = 2,
+    }
+
+    /// <summary>
+    /// How an engine time was measured; the values equal the protocol's <c>TimingMethod</c>
+    /// numbers so that a timing never travels without its method.
+    /// </summary>
+    public enum EngineTimingMethod
+    {
+        /// <summary>Not measured (the frame was not sampled).</summary>
+        None = 0,
+        /// <summary>Stopwatch around Execute only: scheduling, a lower bound (never used for reports).</summary>
+        ScheduleOnly = 1,
+        /// <summary>Execute plus a blocking download of the whole output (GPU workers).</summary>
+        BlockingReadback = 2,
+        /// <summary>Execute to the completion of an asynchronous readback.</summary>
+        AsyncReadback = 3,
+        /// <summary>A CPU worker run to completion (Execute plus output download).</summary>
+        Synchronous = 4,
+    }
+
+    /// <summary>One frame's engine time, or <see cref="NotMeasured"/>.</summary>
+    public struct EngineTimingSample
+    {
+        /// <summary>Creates a measured sample.</summary>
+        public EngineTimingSample(double milliseconds, EngineTimingMethod method)
+        {
+            Milliseconds = milliseconds;
+            Method = method;
+        }
+
+        /// <summary>A frame that was not timed.</summary>
+        public static EngineTimingSample NotMeasured
+        {
+            get { return new EngineTimingSample(0, EngineTimingMethod.None); }
+        }
+
+        /// <summary>Inference milliseconds (0 when not measured).</summary>
+        public double Milliseconds { get; }
+
+        /// <summary>How <see cref="Milliseconds"/> was measured.</summary>
+        public EngineTimingMethod Method { get; }
+
+        /// <summary>True when this frame was timed.</summary>
+        public bool Measured
+        {
+            get { return Method != EngineTimingMethod.None; }
+        }
+    }
+
+    /// <summary>An engine-specific model that was imported but has no worker yet.</summary>
+    public interface IParsedModel
+    {
+        /// <summary>How to feed the model.</summary>
+        ModelInputInfo Info { get; }
+    }
+
+    /// <summary>A model with its worker: runs one frame from a texture into a render texture.</summary>
+    public interface IStyleModel : IDisposable
+    {
+        /// <summary>Which model this is (id, version, sha256).</summary>
+        ModelIdentity Identity { get; }
+
+        /// <summary>How the model is fed.</summary>
+        ModelInputInfo Info { get; }
+
+        /// <summary>
+        /// Stylizes <paramref name="source"/> (any LDR texture at the inference resolution) into
+        /// <paramref name="destination"/> (same size). When <paramref name="timed"/> is set the GPU
+        /// queue is drained first and the run ends with a blocking download of the output, so the
+        /// time is the engine's, not the scheduler's.
+        /// </summary>
+        EngineTimingSample Run(Texture source, RenderTexture destination, bool timed);
+    }
+
+    /// <summary>
+    /// An inference package: imports ONNX bytes and creates workers. Strategies are injected
+    /// (Barracuda, Sentis), never type-checked.
+    /// </summary>
+    public interface IStyleEngine
+    {
+        /// <summary>Barracuda or Sentis.</summary>
+        EngineFamily Family { get; }
+
+        /// <summary>Package version as the Hello message reports it, e.g. "3.0.0".</summary>
+        string Version { get; }
+
+        /// <summary>Worker / backend type, e.g. "ComputePrecompiled".</summary>
+        string WorkerType { get; }
+
+        /// <summary>True when pushed ONNX bytes can be imported in this build (Hello's accepts_model_push).</summary>
+        bool ImportsOnnxAtRuntime { get; }
+
+        /// <summary>
+        /// Converts ONNX bytes into an engine model with the input scale applied. Pure CPU work
+        /// that may run on a worker thread.
+        /// </summary>
+        /// <exception cref="InvalidOperationException">The engine cannot import ONNX at runtime.</exception>
+        /// <exception cref="ArgumentException">The bytes are not a model this engine can run.</exception>
+        IParsedModel Parse(byte[] onnx, ModelInputInfo info);
+
+        /// <summary>Creates the worker for a parsed model; main thread only.</summary>
+        IStyleModel CreateModel(IParsedModel parsed, ModelIdentity identity);
+    }
+}
