@@ -359,6 +359,7 @@ def quantized_fix(table: EngineTable) -> str:
         return (head + "use the weight-only int8 variant (`stylebridge quantize --mode "
                 "int8-weights`), which stores int8 weights expanded by Cast/Sub/Mul, or keep "
                 "this model for Python inference only")
-    return (head + "use the float32 model (or an all-fp16 graph, which Barracuda reads as "
-            "float32: its runtime importer does not fold the weight-only Cast/Sub/Mul "
-            "expansion either), or keep this model for Python inference only")
+    return (head + "use the float32 model, or the fp16 weight-only variant (`stylebridge "
+            "quantize --mode fp16-weights`: an all-fp16 graph, half the file, which Barracuda "
+            "reads as float32; its runtime importer does not fold the int8 Cast/Sub/Mul "
+            "expansion), or keep this model for Python inference only")

@@ -133,8 +133,9 @@ def _constant_fix(ctx: NodeContext, name: str) -> str:
     if _expands_low_precision(ctx.graph, name):
         return ("this engine's importer does not fold Cast/Sub/Mul weight expansion into "
                 "constants: ship the float32 model here, or an all-fp16 graph (fp16 "
-                "initializers used directly, Cast only at input and output), which "
-                f"{ctx.label} reads as float32; weight-only int8 variants load on "
+                "initializers used directly, Cast only at input and output: `stylebridge "
+                f"quantize --mode fp16-weights`), which {ctx.label} reads as float32; "
+                "weight-only int8 variants load on "
                 "barracuda-1.0 and Sentis")
     return ("make it a constant in the file: export with constant folding "
             "(torch.onnx.export(..., do_constant_folding=True)) or fold it with "
