@@ -17,7 +17,7 @@ CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
 # pip warns about every missing local index folder a machine's pip.conf names; not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
-.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench lint clean
+.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench bench-optimize bench-swap lint clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,12 @@ demo: setup  ## Stream frames through the bridge; live table; report in out/demo
 bench: setup  ## Inference per backend and bridge overhead vs a bare gRPC echo.
 	@$(BIN)/python tests/bench/bench_inference.py
 	@$(BIN)/python tests/bench/bench_bridge.py
+
+bench-optimize: setup  ## Optimize mosaic (default recipes): speed-up, weight-only sizes, distill rate.
+	@$(BIN)/python tests/bench/bench_optimize.py
+
+bench-swap: setup  ## Live hot-swap: file complete -> client ack, drops, server memory.
+	@$(BIN)/python tests/bench/bench_swap.py
 
 lint: setup  ## Ruff.
 	@$(BIN)/ruff check python tests tools

@@ -466,8 +466,11 @@ async def test_control_lists_and_reports_consistent_numbers(tmp_path: Path) -> N
 async def test_models_and_ack_validate_the_session(tmp_path: Path) -> None:
     async with running_server(tmp_path) as server, stubs(server) as (bridge, _):
         session_id = await _hello(bridge)
-        receipt = await bridge.AckModel(bridge_pb2.ModelAck(session_id=session_id))
-        assert receipt == bridge_pb2.ModelAckReceipt()
+        # An ack must answer a push (issue 4): one without a push_id is refused.
+        await _expect_status(
+            bridge.AckModel(bridge_pb2.ModelAck(session_id=session_id)),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
         await _expect_status(
             bridge.AckModel(bridge_pb2.ModelAck(session_id="nope")),
             grpc.StatusCode.NOT_FOUND,

@@ -80,6 +80,13 @@ class ServerConfig(BaseModel):
     token: SecretStr | None = None
     # Seconds in-flight RPCs get to finish when the server stops.
     grace_s: float = Field(default=2.0, ge=0.0)
+    # Catalog folder watched for models to push (``stylebridge serve --catalog``).
+    catalog: Path | None = None
+    # A file in the catalog counts as complete once its size and mtime have been still
+    # this long (and it loads as ONNX); covers editors writing in place and slow copies.
+    settle_s: float = Field(default=0.1, ge=0.0, le=60.0)
+    # How long a push waits for the client's ModelAck before it counts as timed out.
+    swap_ack_timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)
 
     @model_validator(mode="after")
     def _exposed_needs_token(self) -> ServerConfig:
@@ -126,6 +133,14 @@ class ClientConfig(BaseModel):
     # Seconds for Hello to succeed, and for the last answers after the stream ends.
     connect_timeout_s: float = Field(default=10.0, gt=0.0)
     drain_timeout_s: float = Field(default=30.0, gt=0.0)
+    # Take models the server pushes (live hot-swap); False never opens the Models stream.
+    accept_pushes: bool = True
+    # Opt out of automatic pushes (explicit swaps to this session still come).
+    pinned: bool = False
+    # Largest pushed model this client imports, in bytes; 0 = no limit of its own.
+    max_model_bytes: int = Field(default=0, ge=0)
+    # Warm-up runs of a pushed model at the stream size before it takes over.
+    warmup_runs: int = Field(default=1, ge=1, le=20)
 
     @model_validator(mode="after")
     def _valid_size(self) -> ClientConfig:

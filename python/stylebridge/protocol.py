@@ -21,15 +21,21 @@ __all__ = [
     "ClientCapabilities",
     "ClientEngine",
     "ClientInfo",
+    "EngineCheck",
     "FrameStatus",
     "HelloReply",
     "HelloRequestInfo",
+    "ModelInfo",
+    "ModelList",
     "ModelRef",
+    "ModelTimings",
     "ServerCapabilities",
     "ServerLimits",
     "SessionState",
     "SessionStats",
     "SessionSummary",
+    "SwapOutcome",
+    "SwapResult",
     "TimingMethod",
     "check_protocol_version",
     "parse_wire_enum",
@@ -195,6 +201,80 @@ class HelloReply:
     server_version: str
 
 
+class SwapResult(_WireEnum):
+    """How one push to one session ended (``SwapResult`` on the wire)."""
+
+    ACTIVE = 1
+    ROLLED_BACK = 2
+    REFUSED = 3
+    TIMED_OUT = 4
+    UNCHANGED = 5
+    NOT_CONNECTED = 6
+
+
+@dataclass(frozen=True)
+class SwapOutcome:
+    """One push of a model to one session (or why there was none), with its timings."""
+
+    session_id: str
+    result: SwapResult
+    to_model: ModelRef
+    from_model: ModelRef = field(default_factory=ModelRef)
+    push_id: str = ""
+    reason: str = ""
+    push_ms: float = 0.0
+    import_ms: float = 0.0
+    warmup_ms: float = 0.0
+    first_inference_ms: float = 0.0
+    first_sequence: int = 0
+    requested_at_us: int = 0
+    completed_at_us: int = 0
+    trigger: str = ""
+
+
+@dataclass(frozen=True)
+class EngineCheck:
+    """One engine's verdict on one registry model (``stylebridge.engines.Verdict`` values)."""
+
+    engine: str
+    verdict: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model of the server's registry (``valid`` False: the file was refused)."""
+
+    model: ModelRef
+    file: str
+    size_bytes: int
+    valid: bool
+    error: str = ""
+    engines: tuple[EngineCheck, ...] = ()
+    opset: int = 0
+    input_range: float = 0.0
+    registered_at_us: int = 0
+    recipe: str = ""
+
+
+@dataclass(frozen=True)
+class ModelList:
+    """The server's registry: its models, the watched folder, the current model."""
+
+    models: tuple[ModelInfo, ...]
+    catalog: str
+    current_model_id: str
+
+
+@dataclass(frozen=True)
+class ModelTimings:
+    """Engine and Python times of one session's frames that named one model."""
+
+    model_id: str
+    engine: TimingSummary
+    python: TimingSummary
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """One line of ``ListSessions``."""
@@ -209,6 +289,12 @@ class SessionSummary:
     python_model_id: str
     started_at_us: int
     peer: str
+    # The model the client acknowledged last (or named in Hello), its latest swap,
+    # whether it opted out of automatic pushes, and whether it can receive any.
+    active_model: ModelRef = field(default_factory=ModelRef)
+    last_swap: SwapOutcome | None = None
+    pinned: bool = False
+    models_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,3 +316,4 @@ class SessionStats:
     parity_psnr_mean_db: float
     parity_psnr_last_db: float
     python_backend: str
+    per_model: tuple[ModelTimings, ...] = ()

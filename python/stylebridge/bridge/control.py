@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import grpc.aio
 
 from stylebridge.bridge import convert
+from stylebridge.bridge.push import PushManager
+from stylebridge.bridge.recording import record_session
 from stylebridge.bridge.sessions import SessionRegistry
+from stylebridge.bridge.validation import list_models
+from stylebridge.errors import StateError
 from stylebridge.v1 import control_pb2, control_pb2_grpc
 
 # WatchSessionStats interval bounds, milliseconds (control.proto).
@@ -24,8 +29,34 @@ def clamp_interval_ms(interval_ms: int) -> int:
 class ControlServicer(control_pb2_grpc.ControlServicer):
     """Sessions and their statistics, read from the server's registry."""
 
-    def __init__(self, registry: SessionRegistry) -> None:
+    def __init__(self, registry: SessionRegistry, pushes: PushManager | None = None) -> None:
         self._registry = registry
+        self._pushes = pushes
+
+    def _need_pushes(self) -> PushManager:
+        if self._pushes is None:
+            raise StateError(
+                "this server has no model registry; start it with `stylebridge serve --catalog DIR`"
+            )
+        return self._pushes
+
+    async def Swap(
+        self, request: control_pb2.SwapRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.SwapResponse:
+        """Push a model to sessions and answer once every one acked, refused or timed out."""
+        pushes = self._need_pushes()
+        model_id, session_ids, all_sessions, timeout_s = convert.swap_request_from_proto(request)
+        model, outcomes = await pushes.swap(
+            model_id, session_ids, all_sessions=all_sessions, timeout_s=timeout_s
+        )
+        return convert.swap_response_to_proto(model.ref, outcomes)
+
+    async def ListModels(
+        self, request: control_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.ListModelsResponse:
+        pushes = self._need_pushes()
+        listing = await asyncio.to_thread(list_models, pushes.registry, pushes.validator)
+        return convert.models_to_proto(listing)
 
     async def ListSessions(
         self, request: control_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
@@ -47,3 +78,13 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
         while True:
             yield convert.stats_to_proto(session.stats())
             await asyncio.sleep(interval_s)
+
+    async def RecordFrames(
+        self, request: control_pb2.RecordRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[control_pb2.RecordedFrame]:
+        """Kept frames of a session as they arrive (see ``bridge.recording``)."""
+        session_id, policy = convert.record_request_from_proto(request)
+        session = self._registry.get(session_id)
+        async with contextlib.aclosing(record_session(session, policy)) as frames:
+            async for kept in frames:
+                yield convert.recorded_frame_to_proto(kept.frame, kept.mean_change)

@@ -69,6 +69,10 @@ class FrameOutcome:
     # Frames of this stream dropped so far, this one included when it was dropped.
     dropped_total: int = 0
     error: str = ""
+    # The model Python ran (empty: the server's own), and why it is not the one the
+    # frame named, when it is not.
+    python_model_id: str = ""
+    model_note: str = ""
 
     @property
     def sequence(self) -> int:

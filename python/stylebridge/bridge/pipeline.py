@@ -129,6 +129,8 @@ class FramePipeline:
     def _accept(self, frame: InboundFrame) -> None:
         """Count a valid frame and queue it (or, without Python inference, answer it)."""
         self._session.on_received(frame.engine_ms, frame.engine_timing_method, frame.model_id)
+        for listener in self._session.frame_listeners:
+            listener(frame)
         if self._runner is None:
             self._emit(FrameOutcome(frame, FrameStatus.RECORDED, dropped_total=self._dropped))
             return
@@ -156,7 +158,8 @@ class FramePipeline:
                     self._wake.clear()
                     await self._wake.wait()
                 frame = self._slot.popleft()
-                result = await runner.run(frame, want_pixels=self._want_pixels)
+                choice = runner.choose(frame.model_id)
+                result = await runner.run(frame, want_pixels=self._want_pixels, choice=choice)
                 status = FrameStatus.FAILED if result.error else FrameStatus.PROCESSED
                 self._emit(
                     FrameOutcome(
@@ -168,6 +171,8 @@ class FramePipeline:
                         parity_psnr_db=result.parity_psnr_db,
                         dropped_total=self._dropped,
                         error=result.error,
+                        python_model_id=result.model_id,
+                        model_note=result.note,
                     )
                 )
         except Exception as exc:  # a server fault: end the stream with it (INTERNAL)
@@ -179,10 +184,16 @@ class FramePipeline:
         """Count, store and queue one outcome (the one place every answer passes)."""
         session = self._session
         frame = outcome.frame
-        session.on_outcome(
-            outcome.status, outcome.python_ms, outcome.queue_ms, outcome.parity_psnr_db
-        )
         processed = outcome.status is FrameStatus.PROCESSED
+        if processed and outcome.python_model_id:
+            session.python_model_id = outcome.python_model_id
+        session.on_outcome(
+            outcome.status,
+            outcome.python_ms,
+            outcome.queue_ms,
+            outcome.parity_psnr_db,
+            model_id=outcome.python_model_id,
+        )
         self._store.record_frame(
             FrameRecord(
                 session_id=session.session_id,
@@ -199,7 +210,7 @@ class FramePipeline:
                 ),
                 status=outcome.status.label,
                 python_ms=outcome.python_ms if processed else None,
-                python_model_id=session.python_model_id,
+                python_model_id=outcome.python_model_id or session.python_model_id,
                 python_backend=session.python_backend,
                 queue_ms=outcome.queue_ms,
                 parity_psnr_db=outcome.parity_psnr_db,

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylebridge.bridge.domain import InboundFrame, PackedImage
-from stylebridge.errors import InvalidInputError, StyleBridgeError
+from stylebridge.bridge.following import ModelBackends, ModelChoice
+from stylebridge.errors import BackendError, InvalidInputError, StyleBridgeError
 from stylebridge.evaluate.fidelity import psnr
 from stylebridge.frames import PixelFormat
 from stylebridge.inference.base import InferenceBackend
@@ -46,6 +47,9 @@ class RunResult:
     queue_ms: float
     parity_psnr_db: float | None
     error: str = ""
+    # The model Python ran, and why it is not the one the frame named (when it is not).
+    model_id: str = ""
+    note: str = ""
 
 
 class InferenceRunner:
@@ -62,6 +66,8 @@ class InferenceRunner:
             max_workers=max(1, workers), thread_name_prefix="stylebridge-inference"
         )
         self._closed = False
+        # Backends of registry models, when the server follows model swaps.
+        self.models: ModelBackends | None = None
 
     @property
     def backend_name(self) -> str:
@@ -71,28 +77,59 @@ class InferenceRunner:
     def model_id(self) -> str:
         return self._backends[0].model_id
 
-    async def run(self, frame: InboundFrame, *, want_pixels: bool) -> RunResult:
+    def choose(self, model_id: str) -> ModelChoice:
+        """The model to run for a frame naming ``model_id`` (the server's own without swaps)."""
+        if self.models is None:
+            return ModelChoice(None)
+        return self.models.choose(model_id)
+
+    async def run(
+        self, frame: InboundFrame, *, want_pixels: bool, choice: ModelChoice | None = None
+    ) -> RunResult:
         """Stylize ``frame`` in a worker thread; failures come back as ``RunResult.error``."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._job, frame, want_pixels)
+        return await loop.run_in_executor(
+            self._executor, self._job, frame, want_pixels, choice or ModelChoice(None)
+        )
 
-    def _job(self, frame: InboundFrame, want_pixels: bool) -> RunResult:
+    def _job(self, frame: InboundFrame, want_pixels: bool, choice: ModelChoice) -> RunResult:
         queue_ms = (time.perf_counter() - frame.received_at) * 1000.0
+        note = choice.note
+        if choice.model is not None and self.models is not None:
+            try:
+                lease = self.models.lease(choice.model)
+            except BackendError as exc:
+                note = f"{exc}; Python ran {self.model_id!r} instead"
+            else:
+                with lease as backend:
+                    return self._run_on(backend, frame, want_pixels, queue_ms, note)
         backend = self._free.get()
         try:
-            start = time.perf_counter()
-            try:
-                out = backend.run(frame.rgb)
-            except StyleBridgeError as exc:
-                return RunResult(None, 0.0, queue_ms, None, error=str(exc))
-            except Exception as exc:  # a backend bug must fail the frame, not the stream
-                _log.debug(
-                    "backend %s raised on frame %d", backend.name, frame.sequence, exc_info=True
-                )
-                return RunResult(None, 0.0, queue_ms, None, error=f"{type(exc).__name__}: {exc}")
-            python_ms = (time.perf_counter() - start) * 1000.0
+            return self._run_on(backend, frame, want_pixels, queue_ms, note)
         finally:
             self._free.put(backend)
+
+    def _run_on(
+        self,
+        backend: InferenceBackend,
+        frame: InboundFrame,
+        want_pixels: bool,
+        queue_ms: float,
+        note: str,
+    ) -> RunResult:
+        model_id = backend.model_id
+        start = time.perf_counter()
+        try:
+            out = backend.run(frame.rgb)
+        except StyleBridgeError as exc:
+            return RunResult(None, 0.0, queue_ms, None, str(exc), model_id, note)
+        except Exception as exc:  # a backend bug must fail the frame, not the stream
+            _log.debug(
+                "backend %s raised on frame %d", backend.name, frame.sequence, exc_info=True
+            )
+            error = f"{type(exc).__name__}: {exc}"
+            return RunResult(None, 0.0, queue_ms, None, error, model_id, note)
+        python_ms = (time.perf_counter() - start) * 1000.0
         if out.shape != frame.rgb.shape or out.dtype != np.uint8:
             return RunResult(
                 None,
@@ -101,6 +138,8 @@ class InferenceRunner:
                 None,
                 error=f"backend {backend.name} returned {out.dtype} {out.shape} for a "
                 f"{frame.rgb.shape} frame; it must return the frame's size as uint8",
+                model_id=model_id,
+                note=note,
             )
         parity = None
         if frame.engine_output is not None:
@@ -114,7 +153,7 @@ class InferenceRunner:
             pixels = memoryview(np.ascontiguousarray(out)).cast("B")
             height, width = out.shape[:2]
             stylized = PackedImage(width, height, PixelFormat.RGB8, width * 3, pixels)
-        return RunResult(stylized, python_ms, queue_ms, parity)
+        return RunResult(stylized, python_ms, queue_ms, parity, model_id=model_id, note=note)
 
     def close(self) -> None:
         """Wait for running jobs, then release the backends; safe to call twice."""
@@ -122,6 +161,8 @@ class InferenceRunner:
             return
         self._closed = True
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.models is not None:
+            self.models.close()
         for backend in self._backends:
             try:
                 backend.close()

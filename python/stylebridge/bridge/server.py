@@ -21,13 +21,19 @@ import grpc
 import grpc.aio
 
 from stylebridge.bridge.control import ControlServicer
+from stylebridge.bridge.following import ModelBackends
 from stylebridge.bridge.interceptors import ErrorInterceptor, TokenInterceptor
+from stylebridge.bridge.push import PushManager
+from stylebridge.bridge.registry import ModelRegistry, RegistryUpdate
 from stylebridge.bridge.runner import BackendFactory, InferenceRunner
 from stylebridge.bridge.servicer import BridgeDeps, BridgeServicer, add_bridge_servicer
 from stylebridge.bridge.sessions import SessionRegistry
+from stylebridge.bridge.swap_domain import ChunkTransform
+from stylebridge.bridge.validation import Validator
+from stylebridge.bridge.watcher import CatalogWatcher
 from stylebridge.config import ServerConfig, format_address
 from stylebridge.errors import InvalidInputError, StateError
-from stylebridge.inference.base import InferenceBackend
+from stylebridge.inference.base import BackendKind, InferenceBackend
 from stylebridge.protocol import ModelRef, SessionState
 from stylebridge.store import Store
 from stylebridge.v1 import control_pb2_grpc
@@ -86,6 +92,7 @@ class BridgeServer:
         *,
         backend: InferenceBackend | None = None,
         backend_factory: BackendFactory | None = None,
+        chunk_transform: ChunkTransform | None = None,
     ) -> None:
         if backend is not None and backend_factory is not None:
             raise InvalidInputError("pass either backend or backend_factory, not both")
@@ -96,6 +103,9 @@ class BridgeServer:
         self._exit = contextlib.AsyncExitStack()
         self._server: grpc.aio.Server | None = None
         self._deps: BridgeDeps | None = None
+        self._chunk_transform = chunk_transform
+        self._pushes: PushManager | None = None
+        self._watcher: CatalogWatcher | None = None
         self._port: int | None = None
         self._started = False
         self._closed = False
@@ -129,6 +139,13 @@ class BridgeServer:
     @property
     def python_model(self) -> ModelRef:
         return self._deps.python_model if self._deps else ModelRef()
+
+    @property
+    def pushes(self) -> PushManager:
+        """Model pushes and the registry; StateError when the server has no catalog."""
+        if self._pushes is None:
+            raise StateError("this server has no catalog: set ServerConfig.catalog")
+        return self._pushes
 
     # --- life cycle -------------------------------------------------------------
 
@@ -165,6 +182,7 @@ class BridgeServer:
         sha256 = ""
         if config.model is not None and self._backend is None and self._factory is None:
             sha256 = await asyncio.to_thread(_sha256_of, config.model)
+        pushes = await self._start_pushes(store, runner)
         deps = BridgeDeps(
             registry=self._registry,
             store=store,
@@ -174,6 +192,7 @@ class BridgeServer:
             if runner
             else ModelRef(),
             python_backend=runner.backend_name if runner else "none",
+            pushes=pushes,
         )
         self._deps = deps
         interceptors: list[grpc.aio.ServerInterceptor] = [ErrorInterceptor()]
@@ -181,7 +200,9 @@ class BridgeServer:
             interceptors.append(TokenInterceptor(config.token.get_secret_value()))
         server = grpc.aio.server(options=grpc_server_options(config), interceptors=interceptors)
         add_bridge_servicer(BridgeServicer(deps), server)
-        control_pb2_grpc.add_ControlServicer_to_server(ControlServicer(self._registry), server)
+        control_pb2_grpc.add_ControlServicer_to_server(
+            ControlServicer(self._registry, pushes), server
+        )
         address = config.address
         try:
             self._port = server.add_insecure_port(address)
@@ -192,12 +213,57 @@ class BridgeServer:
             ) from exc
         self._server = server
         await server.start()
+        if pushes is not None:
+            self._watcher = CatalogWatcher(
+                pushes.registry, self._on_catalog_update, settle_s=config.settle_s
+            )
+            self._exit.push_async_callback(self._watcher.close)
+            await self._watcher.start()
         _log.info(
             "bridge listening on %s (python: %s, model %s)",
             self.address,
             deps.python_backend,
             deps.python_model.model_id or "-",
         )
+
+    async def _start_pushes(
+        self, store: Store, runner: InferenceRunner | None
+    ) -> PushManager | None:
+        """The registry, validator and push manager when the config names a catalog."""
+        config = self._config
+        if config.catalog is None:
+            return None
+        limits = config.limits
+        registry = ModelRegistry(config.catalog, max_model_bytes=limits.max_model_bytes)
+        backends = None
+        if runner is not None:
+            kind = BackendKind.IDENTITY if self._backend is not None else config.backend
+            backends = ModelBackends(registry, kind, runner.model_id)
+            runner.models = backends
+        pushes = PushManager(
+            registry=registry,
+            sessions=self._registry,
+            store=store,
+            validator=Validator(),
+            server_max_model_bytes=limits.max_model_bytes,
+            chunk_bytes=limits.model_chunk_bytes,
+            ack_timeout_s=config.swap_ack_timeout_s,
+            backends=backends,
+            chunk_transform=self._chunk_transform,
+        )
+        self._exit.push_async_callback(pushes.close)
+        self._pushes = pushes
+        return pushes
+
+    async def _on_catalog_update(self, update: RegistryUpdate) -> None:
+        """A catalog file completed: a new version goes to the sessions that follow."""
+        if self._pushes is None:
+            return
+        if update.is_new_version and update.model is not None:
+            # In the background: pushes wait for acks, and the watcher must go on.
+            self._pushes.spawn(self._pushes.on_model_complete(update.model))
+        elif update.refused is not None:
+            self._pushes.on_file_refused(update.refused)
 
     async def _build_runner(self) -> InferenceRunner | None:
         limits = self._config.limits

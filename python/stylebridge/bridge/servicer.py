@@ -20,10 +20,11 @@ from stylebridge import PROTOCOL_VERSION, __version__
 from stylebridge.bridge import convert
 from stylebridge.bridge.domain import InboundFrame
 from stylebridge.bridge.pipeline import FramePipeline
+from stylebridge.bridge.push import PushManager
 from stylebridge.bridge.runner import InferenceRunner
 from stylebridge.bridge.sessions import Session, SessionRegistry
 from stylebridge.config import Limits
-from stylebridge.errors import InvalidInputError
+from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.protocol import (
     HelloReply,
     ModelRef,
@@ -68,6 +69,8 @@ class BridgeDeps:
     python_backend: str
     # Set when the server begins to stop: streams ending now were cut off, not closed.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Model pushes (None: this server pushes no models; Models stays silent).
+    pushes: PushManager | None = None
 
     def server_limits(self) -> ServerLimits:
         limits = self.limits
@@ -107,6 +110,11 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
             python_model_id=deps.python_model.model_id,
             engine_model_id=hello.active_model.model_id,
         )
+        active = hello.active_model
+        if deps.pushes is not None and active.sha256 and not active.version:
+            version = deps.pushes.registry.version_of(active.model_id, active.sha256)
+            active = ModelRef(active.model_id, version, active.sha256)
+        session.active_model = active
         client = hello.client
         deps.store.start_session(
             SessionRecord(
@@ -142,7 +150,7 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
             capabilities=ServerCapabilities(
                 python_inference=deps.runner is not None,
                 python_backend=deps.python_backend,
-                model_push=False,
+                model_push=deps.pushes is not None,
                 parity=deps.runner is not None,
             ),
             python_model=deps.python_model,
@@ -203,15 +211,27 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
 
     async def Models(
         self, request: bridge_pb2.ModelsRequest, context: grpc.aio.ServicerContext
-    ) -> None:
-        """Held open for the session's life; pushes arrive in a later version."""
-        session = self._deps.registry.get(convert.session_id_of(request))
-        await session.wait_ended()
+    ) -> AsyncIterator[bridge_pb2.ModelChunk]:
+        """Pushes for the session, in chunks, until it ends (silent without a registry)."""
+        deps = self._deps
+        session = deps.registry.get(convert.session_id_of(request))
+        if deps.pushes is None:
+            await session.wait_ended()
+            return
+        chunks = deps.pushes.models_stream(session, pinned=convert.models_pinned(request))
+        async with contextlib.aclosing(chunks) as stream:
+            async for chunk in stream:
+                yield convert.model_chunk_to_proto(chunk)
 
     async def AckModel(
         self, request: bridge_pb2.ModelAck, context: grpc.aio.ServicerContext
     ) -> bridge_pb2.ModelAckReceipt:
-        self._deps.registry.get(convert.session_id_of(request))
+        deps = self._deps
+        deps.registry.get(convert.session_id_of(request))
+        ack = convert.ack_from_proto(request)
+        if deps.pushes is None:
+            raise StateError("this server pushes no models (it has no catalog); nothing to ack")
+        deps.pushes.on_ack(ack)
         return convert.ack_receipt()
 
 

@@ -10,20 +10,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from stylebridge.bridge.domain import now_us
+from stylebridge.bridge.domain import InboundFrame, now_us
 from stylebridge.errors import NotFoundError, StateError
 from stylebridge.protocol import (
     ClientCapabilities,
     ClientInfo,
     FrameStatus,
+    ModelRef,
+    ModelTimings,
     SessionState,
     SessionStats,
     SessionSummary,
+    SwapOutcome,
     TimingMethod,
 )
 from stylebridge.timing import RateMeter, TimingWindow
+
+# Models whose timings a session keeps side by side (the oldest are forgotten first).
+MAX_TIMED_MODELS = 16
 
 
 class Session:
@@ -65,6 +71,16 @@ class Session:
         self.parity_sum_db = 0.0
         self.parity_last_db = 0.0
         self._ended = asyncio.Event()
+        # Model swaps: what the client runs (Hello, then each ACTIVE ack), its last swap,
+        # whether it opted out of automatic pushes and has its Models stream open.
+        self.active_model = ModelRef(model_id=engine_model_id)
+        self.last_swap: SwapOutcome | None = None
+        self.pinned = False
+        self.models_open = False
+        # model id -> (engine times, python times), frames grouped by the model they named.
+        self.model_times: OrderedDict[str, tuple[TimingWindow, TimingWindow]] = OrderedDict()
+        # Called with every accepted frame (recordings); must not block.
+        self.frame_listeners: list[Callable[[InboundFrame], None]] = []
 
     # --- life cycle -------------------------------------------------------------
 
@@ -107,6 +123,8 @@ class Session:
         if engine_ms is not None:
             self.engine_times.add(engine_ms)
             self.engine_timing_method = method
+            if model_id:
+                self._times_of(model_id)[0].add(engine_ms)
         if model_id:
             self.engine_model_id = model_id
 
@@ -119,11 +137,14 @@ class Session:
         python_ms: float,
         queue_ms: float,
         parity_psnr_db: float | None,
+        model_id: str = "",
     ) -> None:
         if status is FrameStatus.PROCESSED:
             self.frames_processed += 1
             self.python_times.add(python_ms)
             self.queue_times.add(queue_ms)
+            if model_id:
+                self._times_of(model_id)[1].add(python_ms)
         elif status is FrameStatus.DROPPED:
             self.frames_dropped += 1
         elif status is FrameStatus.FAILED:
@@ -134,6 +155,14 @@ class Session:
             self.parity_count += 1
             self.parity_sum_db += parity_psnr_db
             self.parity_last_db = parity_psnr_db
+
+    def _times_of(self, model_id: str) -> tuple[TimingWindow, TimingWindow]:
+        times = self.model_times.get(model_id)
+        if times is None:
+            times = self.model_times[model_id] = (TimingWindow(), TimingWindow())
+            while len(self.model_times) > MAX_TIMED_MODELS:
+                self.model_times.popitem(last=False)
+        return times
 
     # --- views ------------------------------------------------------------------
 
@@ -149,6 +178,10 @@ class Session:
             python_model_id=self.python_model_id,
             started_at_us=self.started_at_us,
             peer=self.peer,
+            active_model=self.active_model,
+            last_swap=self.last_swap,
+            pinned=self.pinned,
+            models_open=self.models_open,
         )
 
     def stats(self) -> SessionStats:
@@ -170,6 +203,10 @@ class Session:
             parity_psnr_mean_db=parity_mean,
             parity_psnr_last_db=self.parity_last_db,
             python_backend=self.python_backend,
+            per_model=tuple(
+                ModelTimings(model_id, engine.summary(), python.summary())
+                for model_id, (engine, python) in self.model_times.items()
+            ),
         )
 
 

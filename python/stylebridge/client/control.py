@@ -8,9 +8,13 @@ import grpc
 import grpc.aio
 
 from stylebridge.client import convert
+from stylebridge.client.recording import RecordedFrame, RecordOptions
 from stylebridge.config import ClientConfig
-from stylebridge.protocol import SessionStats, SessionSummary
+from stylebridge.protocol import ModelList, ModelRef, SessionStats, SessionSummary, SwapOutcome
 from stylebridge.v1 import control_pb2_grpc
+
+# Recorded frames come back whole: room for a 4K RGB8 frame.
+_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 
 
 class ControlClient:
@@ -22,7 +26,7 @@ class ControlClient:
             (("authorization", f"Bearer {token}"),) if token else ()
         )
         self._timeout_s = timeout_s
-        self._channel = grpc.aio.insecure_channel(server)
+        self._channel = grpc.aio.insecure_channel(server, options=_CHANNEL_OPTIONS)
         self._stub = control_pb2_grpc.ControlStub(self._channel)
         self._closed = False
 
@@ -67,6 +71,44 @@ class ControlClient:
             raise convert.error_from_rpc(exc, self._server) from exc
         return convert.session_stats(response)
 
+    async def swap(
+        self,
+        model_id: str,
+        session_ids: list[str] | None = None,
+        *,
+        all_sessions: bool = False,
+        ack_timeout_s: float = 10.0,
+    ) -> tuple[ModelRef, list[SwapOutcome]]:
+        """Push ``model_id`` to sessions (or all) and wait for their acks: one outcome each.
+
+        NotFoundError for an unknown model or session; the call itself may take up to
+        ``ack_timeout_s`` plus the push.
+        """
+        try:
+            response = await self._stub.Swap(
+                convert.swap_request(
+                    model_id,
+                    list(session_ids or ()),
+                    all_sessions=all_sessions,
+                    ack_timeout_s=ack_timeout_s,
+                ),
+                metadata=self._metadata,
+                timeout=self._timeout_s + ack_timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise convert.error_from_rpc(exc, self._server) from exc
+        return convert.swap_outcomes(response)
+
+    async def list_models(self) -> ModelList:
+        """The server's model registry with each engine's verdict."""
+        try:
+            response = await self._stub.ListModels(
+                convert.list_models_request(), metadata=self._metadata, timeout=self._timeout_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise convert.error_from_rpc(exc, self._server) from exc
+        return convert.model_list(response)
+
     async def watch(self, session_id: str, interval_ms: int = 1000) -> AsyncIterator[SessionStats]:
         """Statistics every ``interval_ms`` (the server clamps it to 100..10000) until closed."""
         call = self._stub.WatchSessionStats(
@@ -75,6 +117,23 @@ class ControlClient:
         try:
             async for message in call:
                 yield convert.session_stats(message)
+        except grpc.aio.AioRpcError as exc:
+            raise convert.error_from_rpc(exc, self._server) from exc
+        finally:
+            call.cancel()
+
+    async def record(self, session_id: str, options: RecordOptions) -> AsyncIterator[RecordedFrame]:
+        """Frames the server keeps from ``session_id`` (see ``client.recording``), as they come.
+
+        Ends after ``options.max_frames`` frames or when the session ends; NotFoundError
+        for an unknown session, InvalidInputError for options the server refuses.
+        """
+        call = self._stub.RecordFrames(
+            convert.record_request(session_id, options), metadata=self._metadata
+        )
+        try:
+            async for message in call:
+                yield convert.recorded_frame(message)
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._server) from exc
         finally:

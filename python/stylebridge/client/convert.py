@@ -12,6 +12,7 @@ import grpc
 import grpc.aio
 from google.protobuf.message import DecodeError
 
+from stylebridge.client.recording import RecordedFrame, RecordOptions
 from stylebridge.errors import (
     InvalidInputError,
     LimitExceededError,
@@ -20,18 +21,24 @@ from stylebridge.errors import (
     StyleBridgeError,
     UnauthenticatedError,
 )
-from stylebridge.frames import PixelFormat
+from stylebridge.frames import PixelFormat, unpack_pixels
 from stylebridge.protocol import (
     ClientEngine,
+    EngineCheck,
     FrameStatus,
     HelloReply,
     HelloRequestInfo,
+    ModelInfo,
+    ModelList,
     ModelRef,
+    ModelTimings,
     ServerCapabilities,
     ServerLimits,
     SessionState,
     SessionStats,
     SessionSummary,
+    SwapOutcome,
+    SwapResult,
     TimingMethod,
     parse_wire_enum,
 )
@@ -283,11 +290,38 @@ def session_summary(message: control_pb2.SessionSummary) -> SessionSummary:
         python_model_id=message.python_model_id,
         started_at_us=int(message.started_at_us),
         peer=message.peer,
+        active_model=_model_ref(message.active_model),
+        last_swap=swap_outcome(message.last_swap) if message.HasField("last_swap") else None,
+        pinned=message.pinned,
+        models_open=message.models_open,
     )
 
 
 def session_summaries(message: control_pb2.ListSessionsResponse) -> list[SessionSummary]:
     return [session_summary(s) for s in message.sessions]
+
+
+def record_request(session_id: str, options: RecordOptions) -> control_pb2.RecordRequest:
+    return control_pb2.RecordRequest(
+        session_id=session_id,
+        every_n=options.every_n,
+        min_change=options.min_change,
+        max_frames=options.max_frames,
+    )
+
+
+def recorded_frame(message: control_pb2.RecordedFrame) -> RecordedFrame:
+    """A recorded frame; InvalidInputError when its image does not match its size."""
+    image = message.image
+    rgb = unpack_pixels(
+        image.pixels, image.width, image.height, _pixel_format(image.pixel_format), image.row_stride
+    )
+    return RecordedFrame(
+        sequence=int(message.sequence),
+        capture_time_us=int(message.capture_time_us),
+        rgb=rgb,
+        mean_change=float(message.mean_change),
+    )
 
 
 def _timing(message: control_pb2.TimingSummary) -> TimingSummary:
@@ -323,4 +357,71 @@ def session_stats(message: control_pb2.SessionStats) -> SessionStats:
         parity_psnr_mean_db=message.parity_psnr_mean_db,
         parity_psnr_last_db=message.parity_psnr_last_db,
         python_backend=message.python_backend,
+        per_model=tuple(
+            ModelTimings(m.model_id, _timing(m.engine), _timing(m.python))
+            for m in message.per_model
+        ),
+    )
+
+
+# --- Model swaps (Control) ----------------------------------------------------------
+
+
+def swap_request(
+    model_id: str, session_ids: list[str], *, all_sessions: bool, ack_timeout_s: float
+) -> control_pb2.SwapRequest:
+    return control_pb2.SwapRequest(
+        model_id=model_id,
+        session_ids=session_ids,
+        all=all_sessions,
+        ack_timeout_ms=max(1, round(ack_timeout_s * 1000)),
+    )
+
+
+def swap_outcome(message: control_pb2.SwapOutcome) -> SwapOutcome:
+    return SwapOutcome(
+        session_id=message.session_id,
+        result=parse_wire_enum(SwapResult, message.result, "SwapOutcome.result"),
+        to_model=_model_ref(message.to_model),
+        from_model=_model_ref(message.from_model),
+        push_id=message.push_id,
+        reason=message.reason,
+        push_ms=message.push_ms,
+        import_ms=message.import_ms,
+        warmup_ms=message.warmup_ms,
+        first_inference_ms=message.first_inference_ms,
+        first_sequence=int(message.first_sequence),
+        requested_at_us=int(message.requested_at_us),
+        completed_at_us=int(message.completed_at_us),
+        trigger=message.trigger,
+    )
+
+
+def swap_outcomes(message: control_pb2.SwapResponse) -> tuple[ModelRef, list[SwapOutcome]]:
+    return _model_ref(message.model), [swap_outcome(o) for o in message.outcomes]
+
+
+def list_models_request() -> control_pb2.ListModelsRequest:
+    return control_pb2.ListModelsRequest()
+
+
+def model_list(message: control_pb2.ListModelsResponse) -> ModelList:
+    return ModelList(
+        models=tuple(
+            ModelInfo(
+                model=_model_ref(m.model),
+                file=m.file,
+                size_bytes=int(m.size_bytes),
+                valid=m.valid,
+                error=m.error,
+                engines=tuple(EngineCheck(e.engine, e.verdict, e.reason) for e in m.engines),
+                opset=int(m.opset),
+                input_range=float(m.input_range),
+                registered_at_us=int(m.registered_at_us),
+                recipe=m.recipe,
+            )
+            for m in message.models
+        ),
+        catalog=message.catalog,
+        current_model_id=message.current_model_id,
     )

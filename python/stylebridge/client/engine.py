@@ -38,9 +38,16 @@ class ReferenceEngine:
 
     timing_method = TimingMethod.SYNCHRONOUS
 
-    def __init__(self, backend: InferenceBackend | None, *, model_sha256: str = "") -> None:
+    def __init__(
+        self,
+        backend: InferenceBackend | None,
+        *,
+        model_sha256: str = "",
+        model_version: int = 0,
+    ) -> None:
         self._backend = backend
         self._sha256 = model_sha256
+        self._version = model_version
 
     @classmethod
     def from_model(
@@ -70,7 +77,9 @@ class ReferenceEngine:
     def model(self) -> ModelRef:
         if self._backend is None:
             return ModelRef()
-        return ModelRef(model_id=self._backend.model_id, sha256=self._sha256)
+        return ModelRef(
+            model_id=self._backend.model_id, version=self._version, sha256=self._sha256
+        )
 
     def client_info(self) -> ClientInfo:
         """What Hello says about this client."""

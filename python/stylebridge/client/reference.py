@@ -5,6 +5,10 @@ stand-in engine (timed, reported with the frame), the engine's own output attach
 every ``parity_every`` frames -> one FrameDown per frame. At most ``window`` frames
 are in flight, so the client cannot flood a slow server; at the end it half-closes
 the stream and waits (``drain_timeout_s``) for the remaining answers.
+
+When the server pushes models, the Models stream stays open from Hello to ``close``
+and ``ModelPushes`` (``client.pushes``) imports, warms and swaps them between two frames;
+every FrameUp names the model that produced it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import numpy as np
 from stylebridge import PROTOCOL_VERSION
 from stylebridge.client import convert
 from stylebridge.client.engine import ReferenceEngine
+from stylebridge.client.pushes import FrameSlot, ModelPushes, PushOptions
 from stylebridge.client.results import ClientRunResult, FrameResult
+from stylebridge.client.swap import SwapAck
 from stylebridge.config import ClientConfig
 from stylebridge.errors import StateError
 from stylebridge.frames import FrameSource, PixelFormat, builtin_frames
@@ -30,7 +36,7 @@ from stylebridge.protocol import (
     HelloRequestInfo,
     check_protocol_version,
 )
-from stylebridge.v1 import bridge_pb2_grpc
+from stylebridge.v1 import bridge_pb2, bridge_pb2_grpc
 
 _MESSAGE_MARGIN_BYTES = 1024 * 1024
 _MIN_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -63,8 +69,9 @@ class ReferenceClient:
 
     ``frames`` (default: ``config.frames`` or the built-in frames) yields H x W x 3
     uint8 frames at ``config.size``; ``engine`` (default: ``config.engine_model`` or no
-    local inference) is closed with the client only when the client made it.
-    ``on_result`` is called on the event loop for every answered frame (live tables).
+    local inference) is closed with the client only when the client made it; engines
+    of pushed models are the client's. ``on_result`` is called on the event loop for
+    every answered frame (live tables).
     """
 
     def __init__(
@@ -83,6 +90,7 @@ class ReferenceClient:
         self._channel: grpc.aio.Channel | None = None
         self._stub: bridge_pb2_grpc.BridgeStub | None = None
         self._hello: HelloReply | None = None
+        self._pushes: ModelPushes | None = None
         self._source: Iterator[np.ndarray] | None = None
         self._metadata = auth_metadata(config)
         self._ran = False
@@ -96,9 +104,25 @@ class ReferenceClient:
 
     @property
     def engine(self) -> ReferenceEngine:
-        if self._engine is None:
+        """The engine running frames now (a pushed model's after a swap)."""
+        return self.pushes.engine
+
+    @property
+    def pushes(self) -> ModelPushes:
+        """The session's model pushes: state, acks, which model ran each frame."""
+        if self._pushes is None:
             raise StateError("not connected: call connect() (or use `async with`) first")
-        return self._engine
+        return self._pushes
+
+    @property
+    def swaps(self) -> tuple[SwapAck, ...]:
+        """Every push finished so far (ACTIVE or ROLLED_BACK), oldest first."""
+        return tuple(self._pushes.acks) if self._pushes is not None else ()
+
+    @property
+    def frame_models(self) -> dict[int, str]:
+        """Sequence -> the model the engine ran on that frame, for every frame sent."""
+        return dict(self._pushes.frame_models) if self._pushes is not None else {}
 
     async def __aenter__(self) -> ReferenceClient:
         try:
@@ -135,9 +159,10 @@ class ReferenceClient:
             client=engine.client_info(),
             capabilities=ClientCapabilities(
                 pixel_formats=(PixelFormat.RGB8,),
-                accepts_model_push=False,
+                accepts_model_push=config.accept_pushes,
                 sends_engine_output=engine.active and config.parity_every > 0,
                 wants_stylized_pixels=config.want_stylized,
+                max_model_bytes=config.max_model_bytes,
             ),
             active_model=engine.model,
         )
@@ -153,7 +178,28 @@ class ReferenceClient:
         reply = convert.hello_reply(response)
         check_protocol_version(PROTOCOL_VERSION, reply.protocol_version)
         self._hello = reply
+        self._pushes = ModelPushes(
+            engine,
+            PushOptions(
+                size=config.size,
+                max_model_bytes=config.max_model_bytes,
+                warmup_runs=config.warmup_runs,
+                ack_timeout_s=config.connect_timeout_s,
+            ),
+            session_id=reply.session_id,
+            send_ack=self._send_ack,
+            owns_engine=self._owns_engine,
+        )
+        if config.accept_pushes and reply.capabilities.model_push:
+            request = bridge_pb2.ModelsRequest(session_id=reply.session_id, pinned=config.pinned)
+            self._pushes.start(self._stub.Models(request, metadata=self._metadata))
         return reply
+
+    async def _send_ack(self, ack: bridge_pb2.ModelAck) -> object:
+        assert self._stub is not None
+        return await self._stub.AckModel(
+            ack, metadata=self._metadata, timeout=self._config.connect_timeout_s
+        )
 
     def _make_engine(self) -> ReferenceEngine:
         config = self._config
@@ -166,10 +212,12 @@ class ReferenceClient:
         if self._closed:
             return
         self._closed = True
+        if self._pushes is not None:
+            await self._pushes.close()  # sends the acks still queued, frees its engines
+        elif self._owns_engine and self._engine is not None:
+            self._engine.close()
         if self._channel is not None:
             await self._channel.close()
-        if self._owns_engine and self._engine is not None:
-            self._engine.close()
 
     # --- streaming --------------------------------------------------------------
 
@@ -193,7 +241,7 @@ class ReferenceClient:
             call,
             self._config,
             session_id=hello.session_id,
-            engine=self.engine,
+            pushes=self.pushes,
             source=self._source,
             count=frames,
             on_result=self._on_result,
@@ -212,6 +260,7 @@ class ReferenceClient:
             sent=stream.sent,
             elapsed_s=time.perf_counter() - start,
             engine_backend=self.engine.backend_name,
+            swaps=self.swaps,
         )
 
 
@@ -224,7 +273,7 @@ class _Stream:
         config: ClientConfig,
         *,
         session_id: str,
-        engine: ReferenceEngine,
+        pushes: ModelPushes,
         source: Iterator[np.ndarray],
         count: int,
         on_result: Callable[[FrameResult], None] | None,
@@ -232,13 +281,13 @@ class _Stream:
         self._call = call
         self._config = config
         self._session_id = session_id
-        self._engine = engine
+        self._pushes = pushes
         self._source = source
         self._count = count
         self._on_result = on_result
         self._window = asyncio.Semaphore(config.window)
-        # sequence -> (perf_counter when written, engine ms)
-        self._pending: dict[int, tuple[float, float | None]] = {}
+        # sequence -> (perf_counter when written, engine ms, model the engine ran)
+        self._pending: dict[int, tuple[float, float | None, str]] = {}
         self.results: list[FrameResult] = []
         self.sent = 0
 
@@ -278,17 +327,20 @@ class _Stream:
                 delay = start + index * interval - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            captured = await asyncio.to_thread(self._capture, index)
+            # The slot holds the swap lock: the engine cannot change under this frame.
+            async with self._pushes.frame(index + 1) as slot:
+                captured = await asyncio.to_thread(self._capture, index, slot)
+                slot.ran = captured is not None
             if captured is None:
                 break  # the frame source ran out
             sequence, message, engine_ms = captured
-            self._pending[sequence] = (time.perf_counter(), engine_ms)
+            self._pending[sequence] = (time.perf_counter(), engine_ms, slot.model_id)
             await self._call.write(message)
             self.sent += 1
         await self._call.done_writing()
 
-    def _capture(self, index: int) -> tuple[int, bytes, float | None] | None:
-        """Next frame, the engine's run on it, and its encoded FrameUp (in a worker thread).
+    def _capture(self, index: int, slot: FrameSlot) -> tuple[int, bytes, float | None] | None:
+        """Next frame, the slot engine's run on it, and its encoded FrameUp (worker thread).
 
         Encoding here keeps the copy of the pixels off the event loop.
         """
@@ -296,8 +348,9 @@ class _Stream:
         if rgb is None:
             return None
         capture_time_us = time.time_ns() // 1000
-        engine = self._engine
+        engine = slot.engine
         run = engine.run(rgb)
+        slot.ms = run.ms if run is not None else 0.0
         engine_output = None
         if run is not None and should_send_parity(index, self._config.parity_every):
             engine_output = _wire_image(run.output)
@@ -309,7 +362,7 @@ class _Stream:
             image=_wire_image(rgb),
             engine_ms=run.ms if run is not None else None,
             timing_method=engine.timing_method,
-            model_id=engine.model.model_id,
+            model_id=slot.model_id,
             engine_output=engine_output,
         )
         return sequence, message, (run.ms if run is not None else None)
@@ -326,7 +379,7 @@ class _Stream:
                     f"the server answered frame {answer.sequence}, which is not awaiting an "
                     "answer (never sent, or answered twice)"
                 )
-            written_at, engine_ms = pending
+            written_at, engine_ms, model_id = pending
             result = FrameResult(
                 sequence=answer.sequence,
                 status=answer.status,
@@ -337,6 +390,8 @@ class _Stream:
                 parity_psnr_db=answer.parity_psnr_db,
                 dropped_total=answer.dropped_total,
                 error=answer.error,
+                model_id=model_id,
+                python_model_id=answer.model_id,
             )
             self.results.append(result)
             self._window.release()

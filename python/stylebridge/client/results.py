@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from stylebridge.client.swap import SwapAck
 from stylebridge.protocol import FrameStatus, HelloReply
 
 
@@ -25,6 +26,9 @@ class FrameResult:
     # Drops of the stream so far, as the server counted them.
     dropped_total: int
     error: str = ""
+    # The model the local engine ran on this frame (FrameUp.model_id), and the one Python ran.
+    model_id: str = ""
+    python_model_id: str = ""
 
 
 def _mean(values: list[float]) -> float | None:
@@ -40,6 +44,8 @@ class ClientRunResult:
     sent: int
     elapsed_s: float
     engine_backend: str
+    # Every model push the client finished so far (ACTIVE or ROLLED_BACK), oldest first.
+    swaps: tuple[SwapAck, ...] = ()
 
     @property
     def session_id(self) -> str:
@@ -89,6 +95,11 @@ class ClientRunResult:
     @property
     def round_trip_ms_mean(self) -> float | None:
         return _mean([f.round_trip_ms for f in self.frames])
+
+    @property
+    def frame_models(self) -> dict[int, str]:
+        """Sequence -> the model the engine ran on that frame (answered frames only)."""
+        return {f.sequence: f.model_id for f in self.frames}
 
     @property
     def parity(self) -> list[float]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from stylebridge.client import ClientRunResult, FrameResult
+    from stylebridge.client.swap import SwapAck
     from stylebridge.config import ClientConfig
 
 
@@ -55,6 +56,16 @@ def client(
     token: Annotated[
         str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
     ] = None,
+    pinned: Annotated[
+        bool,
+        typer.Option("--pinned", help="Opt out of automatic model pushes (explicit swaps come)."),
+    ] = False,
+    no_pushes: Annotated[
+        bool, typer.Option("--no-pushes", help="Take no pushed models at all.")
+    ] = False,
+    max_model_bytes: Annotated[
+        int, typer.Option(min=0, help="Largest pushed model to import, bytes (0 = no limit).")
+    ] = 0,
 ) -> None:
     """Stream frames to a server as the Unity package would, and summarize both timings."""
     from rich.console import Console
@@ -72,6 +83,9 @@ def client(
         engine_model=model,
         engine_backend=backend,
         want_stylized=not no_pixels,
+        pinned=pinned,
+        accept_pushes=not no_pushes,
+        max_model_bytes=max_model_bytes,
     )
     console = Console()
     result = asyncio.run(_run(config, count, console))
@@ -134,6 +148,19 @@ def summary_table(result: ClientRunResult) -> Table:
             f"{len(parity)} frames, mean {sum(parity) / len(parity):.1f} dB" if parity else "-",
         ),
     ]
+    for swap in result.swaps:
+        rows.append((f"push {swap.push_id}", _swap_line(swap)))
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _swap_line(swap: SwapAck) -> str:
+    """One pushed model's outcome: active from which frame with its timings, or why not."""
+    model = f"{swap.model.model_id} v{swap.model.version}"
+    if swap.error:
+        return f"{model} [red]rolled back[/red]: {swap.error}"
+    return (
+        f"{model} active from frame {swap.first_sequence} · import {swap.import_ms:.0f} ms · "
+        f"warm-up {swap.warmup_ms:.0f} ms · first frame {swap.first_inference_ms:.1f} ms"
+    )

@@ -44,8 +44,29 @@ def _stats_table(stats: object, sent: int, total: int) -> Table:
         str(stats.frames_dropped),
         parity,
     )
+    for timings in stats.per_model:  # one row per model once there was a swap
+        if len(stats.per_model) < 2:
+            break
+        e, p = timings.engine, timings.python
+        table.add_row(
+            f"  {timings.model_id}",
+            f"{e.p50_ms:.1f} / {e.last_ms:.1f}" if e.count else "–",
+            f"{p.p50_ms:.1f} / {p.last_ms:.1f}" if p.count else "–",
+            "",
+            "",
+            "",
+        )
     method = stats.engine_timing_method.label if stats.engine_timing_method else "not reported"
-    table.caption = f"engine timing: {method}; Python: {stats.python_backend}"
+    caption = f"engine timing: {method}; Python: {stats.python_backend}"
+    swap = stats.session.last_swap
+    if swap is not None:
+        caption += (
+            f"; live swap: {swap.from_model.model_id} -> {swap.to_model.model_id} "
+            f"{swap.result.label}"
+            + (f" at frame {swap.first_sequence}" if swap.first_sequence else "")
+            + (f" ({swap.reason})" if swap.reason else "")
+        )
+    table.caption = caption
     return table
 
 
@@ -72,6 +93,13 @@ def demo(
     out: Annotated[Path, typer.Option(help="Where the report and the store go.")] = Path(
         "out/demo"
     ),
+    swap: Annotated[
+        bool, typer.Option(help="Swap models live half-way through (watched catalog, push, ack).")
+    ] = True,
+    swap_to: Annotated[
+        Path | None,
+        typer.Option(help="The .onnx model to swap to; default: a second untrained model."),
+    ] = None,
 ) -> None:
     """Start a server and the reference client, stream frames, show both timings live, report."""
     from stylebridge.demo.run import DemoConfig, run_demo
@@ -85,6 +113,8 @@ def demo(
         backend=backend,
         parity_every=parity_every,
         out_dir=out,
+        swap=swap,
+        swap_to=swap_to,
     )
     if model is None:
         console.print(
@@ -108,6 +138,10 @@ def demo(
         f"streamed {run.sent} frames: {run.processed} processed, {run.dropped} dropped "
         f"(newest frame wins), {run.failed} failed; {run.fps:.1f} frames/s"
     )
+    if result.swap_summary:
+        console.print(f"live swap: {result.swap_summary}")
+    elif swap and result.swap_model is None:
+        console.print("no live swap: pass --swap-to MODEL.onnx to swap a trained model half-way")
     if result.untrained:
         console.print("[yellow]reminder: the default weights are untrained (no real style yet).[/]")
     console.print(

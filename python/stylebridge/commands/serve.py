@@ -47,6 +47,17 @@ def serve(
         int, typer.Option(min=1, help="Frames waiting per stream before the newest wins.")
     ] = 1,
     workers: Annotated[int, typer.Option(min=1, help="Python inference threads.")] = 1,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of .onnx models to watch: each complete new file is validated and "
+            "pushed to the clients live (see `stylebridge swap`, `stylebridge models`).",
+        ),
+    ] = None,
+    settle: Annotated[
+        float,
+        typer.Option(min=0.0, help="Seconds a catalog file must stand still to count as complete."),
+    ] = 0.1,
 ) -> None:
     """Serve the bridge: Unity (or `stylebridge client`) streams frames, Python stylizes them."""
     from rich.console import Console
@@ -63,6 +74,8 @@ def serve(
         store=store,
         token=token,
         limits=Limits(frame_queue_depth=queue_depth, inference_workers=workers),
+        catalog=catalog,
+        settle_s=settle,
     )
 
     def started(server: BridgeServer) -> None:
@@ -74,6 +87,14 @@ def serve(
         console.print(f"[bold green]StyleBridge[/] listening on [bold]{server.address}[/]")
         console.print(f"  python inference: {inference}")
         console.print(f"  store: {config.store}")
+        if config.catalog is not None:
+            registry = server.pushes.registry
+            refused = len(registry.refused())
+            note = f", {refused} refused: see `stylebridge models`" if refused else ""
+            console.print(
+                f"  watching [bold]{config.catalog}[/] ({len(registry.models())} models{note}): "
+                "new files are pushed live"
+            )
         if config.token is not None:
             console.print("  token required (authorization: Bearer …)")
         console.print("  Ctrl+C to stop")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from stylebridge.protocol import SessionStats, SessionSummary
+    from stylebridge.protocol import SessionStats, SessionSummary, SwapOutcome
 
 
 def register(app: typer.Typer) -> None:
@@ -83,18 +83,39 @@ def sessions_table(summaries: list[SessionSummary]) -> Table:
 
     table = Table(title=f"{len(summaries)} sessions", title_justify="left")
     table.add_column("session", overflow="fold", min_width=32)
-    for column in ("state", "engine", "client", "models (engine / python)", "since"):
+    for column in ("state", "engine", "client", "models (engine / python)", "last swap", "since"):
         table.add_column(column, overflow="fold")
     for s in summaries:
+        active = s.active_model
+        version = f" v{active.version}" if active.version else ""
+        push = "pinned" if s.pinned else ("takes pushes" if s.models_open else "no pushes")
         table.add_row(
             s.session_id,
             s.state.label,
             f"{s.engine.label} {s.engine_version}".strip(),
             f"{s.client_name}\n{s.peer}",
-            f"{s.engine_model_id or '-'} / {s.python_model_id or '-'}",
+            f"{s.engine_model_id or '-'}{version} / {s.python_model_id or '-'}\n{push}",
+            last_swap_text(s.last_swap),
             _started(s.started_at_us),
         )
     return table
+
+
+def last_swap_text(swap: SwapOutcome | None) -> str:
+    """A session's last swap in one or two lines: what, result, timings or why not."""
+    if swap is None:
+        return "-"
+    when = _started(swap.completed_at_us or swap.requested_at_us)
+    head = (
+        f"{swap.from_model.model_id or '-'} -> {swap.to_model.model_id} v{swap.to_model.version}"
+        f" {swap.result.label} ({swap.trigger}, {when})"
+    )
+    if swap.result.label == "active":
+        return (
+            f"{head}\nimport {swap.import_ms:.0f} ms, warm-up {swap.warmup_ms:.0f} ms, "
+            f"first frame {swap.first_sequence}"
+        )
+    return f"{head}\n{swap.reason}" if swap.reason else head
 
 
 def stats_table(stats: SessionStats) -> Table:
@@ -118,6 +139,17 @@ def stats_table(stats: SessionStats) -> Table:
             str(t.count),
             *(f"{v:.1f}" for v in (t.mean_ms, t.p50_ms, t.p90_ms, t.p99_ms, t.last_ms)),
         )
+    for timings in stats.per_model:
+        for side, t in (("engine", timings.engine), ("python", timings.python)):
+            if t.count:
+                table.add_row(
+                    f"  {timings.model_id} {side}",
+                    str(t.count),
+                    *(f"{v:.1f}" for v in (t.mean_ms, t.p50_ms, t.p90_ms, t.p99_ms, t.last_ms)),
+                )
+    if s.last_swap is not None:
+        table.add_section()
+        table.add_row("last swap", last_swap_text(s.last_swap).replace("\n", "  "))
     table.caption = (
         f"received {stats.frames_received}  processed {stats.frames_processed}  "
         f"dropped {stats.frames_dropped}  failed {stats.frames_failed}  "

@@ -5,6 +5,11 @@ the live table reads the Control service, and the report reads the SQLite store.
 With no model given, an untrained TransformerNet is made and exported on the spot
 (seeded, so every run is the same) and the frames are the built-in camera pan:
 nothing is downloaded.
+
+Half-way through, a second model is dropped into the server's watched catalog (temp file,
+then rename, as ``stylebridge optimize`` writes): the server validates and pushes it,
+the client swaps between two frames and acknowledges, Python follows at the same frame,
+and the live table and the report show both models' timings side by side.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stylebridge.bridge import BridgeServer
 from stylebridge.client import ControlClient, ReferenceClient
-from stylebridge.client.results import ClientRunResult
+from stylebridge.client.results import ClientRunResult, FrameResult
 from stylebridge.config import ClientConfig, Limits, ServerConfig
 from stylebridge.demo.report import DemoFacts, ReportPaths, write_report
 from stylebridge.inference.base import BackendKind
 from stylebridge.protocol import SessionStats
-from stylebridge.store import Store
+from stylebridge.store import FrameRecord, Store, SwapRecord
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +60,10 @@ class DemoConfig(BaseModel):
     backend: BackendKind = BackendKind.ONNXRUNTIME
     parity_every: int = Field(default=10, ge=0)
     out_dir: Path = Path("out/demo")
+    # Swap models half-way through (live hot-swap): to ``swap_to``, or, for the untrained
+    # default, to a second untrained model. A trained --model without --swap-to: no swap.
+    swap: bool = True
+    swap_to: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,9 @@ class DemoResult:
     report: ReportPaths
     model_path: Path
     untrained: bool
+    # The model swapped to half-way (None: no swap), and what happened, in one line.
+    swap_model: Path | None = None
+    swap_summary: str = ""
 
 
 def prepare_model(config: DemoConfig) -> tuple[Path, bool, str]:
@@ -73,26 +85,64 @@ def prepare_model(config: DemoConfig) -> tuple[Path, bool, str]:
         loaded = load_model(config.model)
         note = getattr(loaded, "note", "") or "PyTorch checkpoint"
         return config.model, False, note
-    from stylebridge.models.transformer_net import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
-
-    net_config = TransformerNetConfig(widths=UNTRAINED_WIDTHS, residual_blocks=UNTRAINED_BLOCKS)
-    path = config.out_dir / "untrained-style.onnx"
-    if not path.exists():
-        import torch
-
-        config.out_dir.mkdir(parents=True, exist_ok=True)
-        model = untrained_model(net_config, seed=0)
-        with torch.no_grad():
-            model.deconv3.conv2d.weight.mul_(UNTRAINED_OUTPUT_GAIN)
-            model.deconv3.conv2d.bias.fill_(UNTRAINED_OUTPUT_BIAS)
-        export_onnx(model, path, ExportConfig(opset=13))
+    path = _untrained(config.out_dir / "untrained-style.onnx", seed=0, gain=UNTRAINED_OUTPUT_GAIN)
     widths = "/".join(map(str, UNTRAINED_WIDTHS))
     note = (
         f"untrained TransformerNet {widths} x{UNTRAINED_BLOCKS} blocks (seed 0, output layer "
         "centred on mid-grey so the random filter is visible), exported here"
     )
     return path, True, note
+
+
+def _untrained(path: Path, *, seed: int, gain: float) -> Path:
+    """Export the untrained default (or its swap partner) once; reused by later runs."""
+    if path.exists():
+        return path
+    import torch
+
+    from stylebridge.models.transformer_net import TransformerNetConfig, untrained_model
+    from stylebridge.optimize.export import ExportConfig, export_onnx
+
+    net_config = TransformerNetConfig(widths=UNTRAINED_WIDTHS, residual_blocks=UNTRAINED_BLOCKS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = untrained_model(net_config, seed=seed)
+    with torch.no_grad():
+        model.deconv3.conv2d.weight.mul_(gain)
+        model.deconv3.conv2d.bias.fill_(UNTRAINED_OUTPUT_BIAS)
+    export_onnx(model, path, ExportConfig(opset=13))
+    return path
+
+
+def prepare_swap_model(config: DemoConfig, untrained: bool) -> Path | None:
+    """The model the demo swaps to half-way, or None when it does not swap."""
+    if not config.swap:
+        return None
+    if config.swap_to is not None:
+        return config.swap_to
+    if not untrained:
+        return None
+    # Another seed and the opposite gain: a visibly different random filter.
+    return _untrained(
+        config.out_dir / "untrained-style-b.onnx", seed=1, gain=-UNTRAINED_OUTPUT_GAIN
+    )
+
+
+def _fresh_catalog(folder: Path) -> Path:
+    """An empty catalog: a model left there by an earlier run would be old news."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.onnx"):
+        old.unlink()
+    return folder
+
+
+def _publish(src: Path, catalog: Path) -> None:
+    """Copy ``src`` into the catalog the way tools publish: temp name, then rename."""
+    import os
+    import shutil
+
+    tmp = catalog / f".{src.name}.tmp"
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, catalog / src.name)
 
 
 async def run_demo(
@@ -106,6 +156,8 @@ async def run_demo(
     the session (read over the Control service) for a live display.
     """
     model_path, untrained, note = await asyncio.to_thread(prepare_model, config)
+    swap_model = await asyncio.to_thread(prepare_swap_model, config, untrained)
+    catalog = await asyncio.to_thread(_fresh_catalog, config.out_dir / "catalog")
     store_path = config.out_dir / "stylebridge.sqlite"
     server_config = ServerConfig(
         port=0,
@@ -113,7 +165,17 @@ async def run_demo(
         backend=config.backend,
         store=store_path,
         limits=Limits(),
+        catalog=catalog,
     )
+    half_way = max(1, config.count // 2)
+    published: list[asyncio.Task[None]] = []
+
+    def on_result(result: FrameResult) -> None:
+        if swap_model is not None and not published and result.sequence >= half_way:
+            published.append(
+                asyncio.ensure_future(asyncio.to_thread(_publish, swap_model, catalog))
+            )
+
     started = time.perf_counter()
     async with BridgeServer(server_config) as server:
         client_config = ClientConfig(
@@ -124,11 +186,14 @@ async def run_demo(
             parity_every=config.parity_every,
             engine_model=model_path,
         )
-        async with ReferenceClient(client_config) as client:
+        async with ReferenceClient(client_config, on_result=on_result) as client:
             session_id = client.hello.session_id
             watcher = asyncio.create_task(_watch(server.address, session_id, on_stats))
             try:
                 run = await client.run(config.count)
+                if published:
+                    await published[0]
+                await client.pushes.flush()
             finally:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -141,6 +206,8 @@ async def run_demo(
 
     with Store(store_path) as store:
         rows = store.frames(session_id)
+        swaps = store.swaps(session_id)
+    swap_summary = describe_swap(swap_model, swaps, rows)
     frames_source = (
         str(config.frames) if config.frames else "built-in camera pan (matplotlib sample images)"
     )
@@ -155,10 +222,48 @@ async def run_demo(
         session_id=session_id,
         wall_s=wall_s,
         client_fps=run.fps,
+        extra={"Live swap": swap_summary} if swap_summary else {},
     )
     report = await asyncio.to_thread(write_report, rows, facts, config.out_dir)
     await asyncio.to_thread(_write_sample, model_path, config, config.out_dir / "sample.png")
-    return DemoResult(run=run, report=report, model_path=model_path, untrained=untrained)
+    return DemoResult(
+        run=run,
+        report=report,
+        model_path=model_path,
+        untrained=untrained,
+        swap_model=swap_model,
+        swap_summary=swap_summary,
+    )
+
+
+def describe_swap(swap_model: Path | None, swaps: list[SwapRecord], rows: list[FrameRecord]) -> str:
+    """The half-way swap in one line: result, client timings, both models' medians."""
+    if swap_model is None:
+        return ""
+    if not swaps:
+        return f"{swap_model.stem} was dropped into the catalog half-way but never pushed"
+    swap = swaps[-1]
+    head = f"{swap.from_model_id or '-'} -> {swap.to_model_id} v{swap.to_version}: {swap.result}"
+    if swap.result != "active":
+        return f"{head} ({swap.error})"
+    parts = [
+        f"{head} from frame {swap.first_sequence}",
+        f"client import {swap.import_ms or 0:.1f} ms, warm-up {swap.warmup_ms or 0:.1f} ms, "
+        f"first inference {swap.first_inference_ms or 0:.1f} ms",
+    ]
+    for model_id in dict.fromkeys(r.engine_model_id for r in rows if r.engine_model_id):
+        engine = [r.engine_ms for r in rows if r.engine_model_id == model_id and r.engine_ms]
+        python = [r.python_ms for r in rows if r.python_model_id == model_id and r.python_ms]
+        if engine or python:
+            parts.append(
+                f"{model_id}: engine p50 {_median(engine)}, Python p50 {_median(python)} "
+                f"({len(engine)} frames)"
+            )
+    return "; ".join(parts)
+
+
+def _median(values: list[float]) -> str:
+    return f"{float(np.median(values)):.1f} ms" if values else "–"
 
 
 async def _watch(

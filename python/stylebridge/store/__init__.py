@@ -8,6 +8,7 @@ from stylebridge.store.records import (
     STATE_STREAMING,
     FrameRecord,
     SessionRecord,
+    SwapRecord,
     WriteStats,
 )
 from stylebridge.store.schema import SCHEMA_VERSION
@@ -23,5 +24,6 @@ __all__ = [
     "FrameRecord",
     "SessionRecord",
     "Store",
+    "SwapRecord",
     "WriteStats",
 ]

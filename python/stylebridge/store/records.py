@@ -61,6 +61,41 @@ class FrameRecord:
     parity_psnr_db: float | None = None
 
 
+# Results of a swap, as the store names them (control.proto SwapResult, lower case).
+SWAP_ACTIVE = "active"
+SWAP_ROLLED_BACK = "rolled_back"
+SWAP_REFUSED = "refused"
+SWAP_TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class SwapRecord:
+    """One model push to one session (or its refusal), written once its result is known.
+
+    ``trigger`` says what started it ("swap", "watch", "join"); the three client timings
+    come from the client's ModelAck and stay None when it never answered.
+    """
+
+    push_id: str
+    session_id: str
+    requested_at_us: int
+    to_model_id: str
+    result: str
+    completed_at_us: int | None = None
+    trigger: str = ""
+    from_model_id: str = ""
+    from_version: int = 0
+    from_sha256: str = ""
+    to_version: int = 0
+    to_sha256: str = ""
+    error: str = ""
+    push_ms: float | None = None
+    import_ms: float | None = None
+    warmup_ms: float | None = None
+    first_inference_ms: float | None = None
+    first_sequence: int | None = None
+
+
 @dataclass(frozen=True)
 class WriteStats:
     """What the writer thread has done so far; ``dropped`` writes never reached SQLite."""

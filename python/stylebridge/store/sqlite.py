@@ -31,6 +31,7 @@ from stylebridge.store.records import (
     STATE_INTERRUPTED,
     FrameRecord,
     SessionRecord,
+    SwapRecord,
     WriteStats,
 )
 from stylebridge.store.schema import migrate
@@ -39,6 +40,11 @@ _log = logging.getLogger(__name__)
 
 _SESSION_COLUMNS = tuple(f.name for f in fields(SessionRecord))
 _FRAME_COLUMNS = tuple(f.name for f in fields(FrameRecord))
+_SWAP_COLUMNS = tuple(f.name for f in fields(SwapRecord))
+_INSERT_SWAP = (
+    f"INSERT OR REPLACE INTO swaps ({', '.join(_SWAP_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _SWAP_COLUMNS)})"
+)
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _SESSION_COLUMNS)})"
@@ -78,7 +84,9 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _row(record: SessionRecord | FrameRecord, columns: tuple[str, ...]) -> tuple[Any, ...]:
+def _row(
+    record: SessionRecord | FrameRecord | SwapRecord, columns: tuple[str, ...]
+) -> tuple[Any, ...]:
     # Not dataclasses.astuple: it deep-copies, ten times slower on the hot path.
     return tuple(_value(getattr(record, name)) for name in columns)
 
@@ -168,6 +176,10 @@ class Store:
     def record_frame(self, frame: FrameRecord) -> None:
         """Queue one frame row; never blocks (dropped and counted when the queue is full)."""
         self._put(_Write(_INSERT_FRAME, _row(frame, _FRAME_COLUMNS)), block=False)
+
+    def record_swap(self, swap: SwapRecord) -> None:
+        """Write one swap row (a later write with the same push_id replaces it)."""
+        self._put(_Write(_INSERT_SWAP, _row(swap, _SWAP_COLUMNS)), block=True)
 
     def mark_interrupted_open_sessions(self, timeout: float = 10.0) -> int:
         """At server start: sessions a crash left open become 'interrupted'; returns how many.
@@ -343,6 +355,16 @@ class Store:
             (session_id,),
         )
         return [FrameRecord(*row) for row in rows]
+
+    def swaps(self, session_id: str | None = None) -> list[SwapRecord]:
+        """Swaps of one session (or of all sessions), oldest first."""
+        sql = f"SELECT {', '.join(_SWAP_COLUMNS)} FROM swaps"
+        params: tuple[Any, ...] = ()
+        if session_id is not None:
+            sql += " WHERE session_id = ?"
+            params = (session_id,)
+        rows = self._read(sql + " ORDER BY requested_at_us, push_id", params)
+        return [SwapRecord(*row) for row in rows]
 
     def frame_counts(self, session_id: str) -> dict[str, int]:
         """How many frames of the session ended in each status."""

@@ -1,0 +1,106 @@
+"""Recording a live session's frames into a folder of PNGs, for training students.
+
+The server picks the frames (every Nth, near-duplicates skipped; see
+``stylebridge.bridge.recorder``) and streams them over ``Control.RecordFrames``; this
+side writes them, so the server never writes to paths a client names. Each PNG is
+written to a temp file and renamed, so a training job reading the folder meanwhile
+never sees half an image.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from stylebridge.errors import InvalidInputError, StyleBridgeError
+from stylebridge.frames import check_rgb
+
+if TYPE_CHECKING:
+    from stylebridge.client.control import ControlClient
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """What the server keeps: every ``every_n``-th frame changing by >= ``min_change``.
+
+    ``min_change`` is a mean absolute gray difference (0..255) to the last kept frame,
+    on a thumbnail; ``max_frames`` 0 records until the session ends.
+    """
+
+    every_n: int = 10
+    min_change: float = 2.0
+    max_frames: int = 0
+
+
+@dataclass(frozen=True)
+class RecordedFrame:
+    """One frame the server kept: H x W x 3 uint8 RGB, rows top to bottom."""
+
+    sequence: int
+    capture_time_us: int
+    rgb: np.ndarray
+    # Mean absolute thumbnail difference to the previous kept frame; -1 for the first.
+    mean_change: float
+
+
+@dataclass(frozen=True)
+class RecordingResult:
+    """What ``record_to_folder`` wrote."""
+
+    folder: Path
+    files: tuple[Path, ...]
+
+
+def frame_filename(sequence: int) -> str:
+    """``frame_<sequence>.png``, zero-padded so names sort in stream order."""
+    return f"frame_{sequence:08d}.png"
+
+
+def save_png(path: Path, rgb: np.ndarray) -> Path:
+    """Write ``rgb`` as a PNG atomically (temp file in the same folder, then rename)."""
+    check_rgb(rgb)
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise StyleBridgeError(f"could not encode {path.name} as PNG")
+    fd, tmp = tempfile.mkstemp(prefix=".frame-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(encoded.tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def record_to_folder(
+    control: ControlClient,
+    session_id: str,
+    out: Path,
+    options: RecordOptions,
+    *,
+    on_frame: Callable[[RecordedFrame, Path], None] | None = None,
+) -> RecordingResult:
+    """Record ``session_id`` into ``out`` until max_frames, the session's end, or cancel.
+
+    Raises NotFoundError for an unknown session, InvalidInputError for bad options or
+    an ``out`` that is a file.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"{out} is a file; pass a folder for the recorded frames")
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    async for frame in control.record(session_id, options):
+        path = save_png(out / frame_filename(frame.sequence), frame.rgb)
+        files.append(path)
+        if on_frame is not None:
+            on_frame(frame, path)
+    return RecordingResult(folder=out, files=tuple(files))
