@@ -20,7 +20,6 @@ from stylebridge.bridge import BridgeServer
 from stylebridge.client import ControlClient, ReferenceClient, ReferenceEngine
 from stylebridge.client.convert import RemoteError
 from stylebridge.client.reference import should_send_parity
-from stylebridge.commands.options import parse_size
 from stylebridge.config import ClientConfig, Limits
 from stylebridge.errors import (
     InvalidInputError,
@@ -32,6 +31,7 @@ from stylebridge.errors import (
 from stylebridge.inference.base import BackendKind
 from stylebridge.inference.simple import IdentityBackend, SlowBackend
 from stylebridge.protocol import FrameStatus, SessionState
+from stylebridge.sizes import parse_size
 from stylebridge.store import Store
 from stylebridge.v1 import bridge_pb2
 

@@ -10,13 +10,13 @@ from typer.testing import CliRunner
 from stylebridge.cli import app
 
 
-def test_demo_streams_and_reports_with_the_untrained_default(tmp_path: Path) -> None:
+def test_demo_runs_the_builtin_style_optimizes_it_and_swaps(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(
         app, ["demo", "--count", "24", "--size", "128x72", "--fps", "0", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "untrained" in result.output
+    assert "built-in style" in result.output
 
     report = json.loads((out / "report.json").read_text())
     summary = report["summary"]
@@ -26,11 +26,18 @@ def test_demo_streams_and_reports_with_the_untrained_default(tmp_path: Path) -> 
     assert summary["engine"]["count"] == 24
     assert summary["python"]["count"] == by_status["processed"]
     assert summary["parity"]["count"] >= 1
-    assert report["facts"]["untrained"] is True
+    assert report["facts"]["builtin_style"] is True
 
+    # The optimize pipeline made the built-in style's variants and their report...
+    manifest = json.loads((out / "optimize" / "manifest.json").read_text())
+    assert {v["id"] for v in manifest["variants"]} >= {"fp16-weights", "int8-weights"}
+    assert (out / "optimize" / "report" / "report.md").is_file()
+    # ...the demo report links to it, and the fp16 variant was swapped in half-way.
     markdown = (out / "report.md").read_text()
-    assert "untrained" in markdown and "| engine | 24 |" in markdown
-    for name in ("timings.png", "sample.png", "untrained-style.onnx", "stylebridge.sqlite"):
+    assert "built-in style" in markdown and "| engine | 24 |" in markdown
+    assert "](optimize/report/report.md)" in markdown
+    assert "builtin-style-fp16-weights v1: active" in markdown
+    for name in ("timings.png", "sample.png", "stylebridge.sqlite"):
         assert (out / name).stat().st_size > 0, name
 
 
@@ -54,6 +61,6 @@ def test_demo_with_a_trained_model(tmp_path: Path, models_dir: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
-    assert report["facts"]["untrained"] is False
+    assert report["facts"]["builtin_style"] is False
     assert report["summary"]["frames"] == 12
-    assert "untrained" not in (out / "report.md").read_text()
+    assert not (out / "optimize").exists()  # a user's model is streamed as it is

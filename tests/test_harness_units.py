@@ -186,6 +186,9 @@ def test_baseline_file_is_a_previous_runs_json(tmp_path: Path) -> None:
 
 
 def test_plan_models_come_from_the_catalog_or_paths(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
     from stylebridge.optimize.catalog import (
         Manifest,
         Recipe,
@@ -194,9 +197,6 @@ def test_plan_models_come_from_the_catalog_or_paths(tmp_path: Path) -> None:
         save_manifest,
         sha256_file,
     )
-
-    import onnx
-    from onnx import TensorProto, helper
 
     graph = helper.make_graph(
         [helper.make_node("Identity", ["input"], ["output"])],

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stylebridge.commands.options import parse_size
 from stylebridge.config import DEFAULT_PORT
 from stylebridge.inference.base import BackendKind
+from stylebridge.sizes import parse_size
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.live import Live
-from rich.panel import Panel
 from rich.table import Table
 
-from stylebridge.commands.options import parse_size
 from stylebridge.inference.base import BackendKind
+from stylebridge.sizes import parse_size
 
 console = Console()
 
@@ -73,7 +72,7 @@ def _stats_table(stats: object, sent: int, total: int) -> Table:
 def demo(
     model: Annotated[
         Path | None,
-        typer.Option(help="A .onnx or .pth style model; default: an untrained model made here."),
+        typer.Option(help="A .onnx or .pth style model; default: the built-in style."),
     ] = None,
     frames: Annotated[
         Path | None,
@@ -98,7 +97,9 @@ def demo(
     ] = True,
     swap_to: Annotated[
         Path | None,
-        typer.Option(help="The .onnx model to swap to; default: a second untrained model."),
+        typer.Option(
+            help="The .onnx model to swap to; default (built-in style): its fp16 variant."
+        ),
     ] = None,
 ) -> None:
     """Start a server and the reference client, stream frames, show both timings live, report."""
@@ -118,13 +119,8 @@ def demo(
     )
     if model is None:
         console.print(
-            Panel(
-                "The default weights are [bold]untrained[/]: the output is a random convolutional "
-                "filter, not a style.\nPass [cyan]--model ../shared/models/mosaic.onnx[/] (or any "
-                "trained TransformerNet) to see a real one.",
-                title="untrained default model",
-                border_style="yellow",
-            )
+            "[bold]built-in style[/]: making its weight-only variants and their report first "
+            "(reused on later runs)"
         )
     with Live(console=console, refresh_per_second=8) as live:
         live.update("starting the bridge server and the reference client…")
@@ -142,8 +138,8 @@ def demo(
         console.print(f"live swap: {result.swap_summary}")
     elif swap and result.swap_model is None:
         console.print("no live swap: pass --swap-to MODEL.onnx to swap a trained model half-way")
-    if result.untrained:
-        console.print("[yellow]reminder: the default weights are untrained (no real style yet).[/]")
+    if result.optimize_catalog is not None:
+        console.print(f"optimize report: {result.optimize_catalog / 'report' / 'report.md'}")
     console.print(
         f"report: {result.report.markdown}  (JSON: {result.report.json.name}, "
         f"plot: {result.report.plot.name}, sample: sample.png)"

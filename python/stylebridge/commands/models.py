@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stylebridge.commands.options import parse_size
 from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.sizes import parse_size
 
 if TYPE_CHECKING:
     import numpy as np

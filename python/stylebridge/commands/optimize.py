@@ -90,11 +90,11 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        from stylebridge.commands.options import parse_size
         from stylebridge.errors import StyleBridgeError
         from stylebridge.frames import load_image, resize
         from stylebridge.optimize.pipeline import image_paths
         from stylebridge.optimize.quantize import QuantizeConfig, quantize
+        from stylebridge.sizes import parse_size
 
         console, err = Console(), Console(stderr=True)
         try:

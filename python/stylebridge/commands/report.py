@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stylebridge.commands.options import parse_size
+from stylebridge.sizes import parse_size
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,7 @@ class DemoFacts:
 
     model: str
     model_note: str
-    untrained: bool
+    builtin_style: bool
     frames_source: str
     resolution: tuple[int, int]
     python_backend: str
@@ -145,11 +145,11 @@ def write_report(rows: Sequence[FrameRow], facts: DemoFacts, out_dir: Path) -> R
     assert isinstance(engine, dict) and isinstance(python, dict) and isinstance(queue, dict)
     assert isinstance(parity, dict)
     lines = [f"# StyleBridge demo — {facts.model}", ""]
-    if facts.untrained:
+    if facts.builtin_style:
         lines += [
-            "> **The default weights are untrained.** The output is a random convolutional",
-            "> filter, not a style. Pass `--model ../shared/models/mosaic.onnx` (or any trained",
-            "> TransformerNet) to see a real style.",
+            "> The built-in style: a small model trained by StyleBridge itself to imitate a",
+            "> classical filter. Pass `--model ../shared/models/mosaic.onnx` (or any trained",
+            "> TransformerNet) to stream your own style.",
             "",
         ]
     lines += [

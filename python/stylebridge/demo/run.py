@@ -2,12 +2,13 @@
 
 Everything is real: the server listens on loopback, the client streams over gRPC,
 the live table reads the Control service, and the report reads the SQLite store.
-With no model given, an untrained TransformerNet is made and exported on the spot
-(seeded, so every run is the same) and the frames are the built-in camera pan:
-nothing is downloaded.
+With no model given, the built-in style runs (a small model trained by the project's own
+code, shipped with the package) on the built-in camera pan: nothing is downloaded. Before
+streaming, the optimize pipeline makes its weight-only variants and their report.
 
-Half-way through, a second model is dropped into the server's watched catalog (temp file,
-then rename, as ``stylebridge optimize`` writes): the server validates and pushes it,
+Half-way through, a second model (for the built-in style, its fp16 variant from that
+catalog) is dropped into the server's watched catalog (temp file, then rename, as
+``stylebridge optimize`` writes): the server validates and pushes it,
 the client swaps between two frames and acknowledges, Python follows at the same frame,
 and the live table and the report show both models' timings side by side.
 """
@@ -36,13 +37,10 @@ from stylebridge.store import FrameRecord, Store, SwapRecord
 
 logger = logging.getLogger(__name__)
 
-# The untrained default: small enough to stylize 320x180 at interactive rates on 2 cores.
-UNTRAINED_WIDTHS = (8, 16, 32)
-UNTRAINED_BLOCKS = 3
-# A freshly initialized output layer gives values near 0 (a black frame once clipped
-# to 0..255); centring and scaling it makes the random filter visible.
-UNTRAINED_OUTPUT_GAIN = 40.0
-UNTRAINED_OUTPUT_BIAS = 127.5
+# The variant of the built-in style the demo swaps to half-way: built by the optimize
+# pipeline (fp16 weights, half the file, runs on every engine), so the demo walks the
+# whole loop: optimize -> report -> drop into the watched catalog -> live swap.
+DEMO_SWAP_RECIPE = "fp16-weights"
 
 
 class DemoConfig(BaseModel):
@@ -50,7 +48,7 @@ class DemoConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # .onnx or .pth; None makes the untrained default model.
+    # .onnx or .pth; None runs the built-in style.
     model: Path | None = None
     # Folder of images, one image or a video; None streams the built-in frames.
     frames: Path | None = None
@@ -60,8 +58,8 @@ class DemoConfig(BaseModel):
     backend: BackendKind = BackendKind.ONNXRUNTIME
     parity_every: int = Field(default=10, ge=0)
     out_dir: Path = Path("out/demo")
-    # Swap models half-way through (live hot-swap): to ``swap_to``, or, for the untrained
-    # default, to a second untrained model. A trained --model without --swap-to: no swap.
+    # Swap models half-way through (live hot-swap): to ``swap_to``, or, for the built-in
+    # style, to its fp16 variant. A --model without --swap-to: no swap.
     swap: bool = True
     swap_to: Path | None = None
 
@@ -71,60 +69,81 @@ class DemoResult:
     run: ClientRunResult
     report: ReportPaths
     model_path: Path
-    untrained: bool
+    builtin_style: bool
+    # The optimize catalog of the built-in style (None for a --model run).
+    optimize_catalog: Path | None
     # The model swapped to half-way (None: no swap), and what happened, in one line.
     swap_model: Path | None = None
     swap_summary: str = ""
 
 
 def prepare_model(config: DemoConfig) -> tuple[Path, bool, str]:
-    """The model file both sides run, whether it is the untrained default, and a note."""
+    """The model file both sides run, whether it is the built-in style, and a note."""
     if config.model is not None:
         from stylebridge.models import load_model
 
         loaded = load_model(config.model)
         note = getattr(loaded, "note", "") or "PyTorch checkpoint"
         return config.model, False, note
-    path = _untrained(config.out_dir / "untrained-style.onnx", seed=0, gain=UNTRAINED_OUTPUT_GAIN)
-    widths = "/".join(map(str, UNTRAINED_WIDTHS))
+    from stylebridge.style import builtin_style_onnx, builtin_style_recipe
+
+    recipe = builtin_style_recipe()
+    student = recipe.get("config", {})
+    widths = "/".join(str(w) for w in student.get("student_widths", ()))
     note = (
-        f"untrained TransformerNet {widths} x{UNTRAINED_BLOCKS} blocks (seed 0, output layer "
-        "centred on mid-grey so the random filter is visible), exported here"
+        f"built-in style '{recipe.get('name', 'builtin')}' (TransformerNet {widths} "
+        f"x{student.get('student_blocks', '?')}, trained by `{recipe.get('command', '')}`; "
+        "it imitates a classical filter, see builtin-style.json)"
     )
-    return path, True, note
+    return builtin_style_onnx(), True, note
 
 
-def _untrained(path: Path, *, seed: int, gain: float) -> Path:
-    """Export the untrained default (or its swap partner) once; reused by later runs."""
-    if path.exists():
-        return path
-    import torch
-
-    from stylebridge.models.transformer_net import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
-
-    net_config = TransformerNetConfig(widths=UNTRAINED_WIDTHS, residual_blocks=UNTRAINED_BLOCKS)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model = untrained_model(net_config, seed=seed)
-    with torch.no_grad():
-        model.deconv3.conv2d.weight.mul_(gain)
-        model.deconv3.conv2d.bias.fill_(UNTRAINED_OUTPUT_BIAS)
-    export_onnx(model, path, ExportConfig(opset=13))
-    return path
-
-
-def prepare_swap_model(config: DemoConfig, untrained: bool) -> Path | None:
-    """The model the demo swaps to half-way, or None when it does not swap."""
-    if not config.swap:
-        return None
-    if config.swap_to is not None:
-        return config.swap_to
-    if not untrained:
-        return None
-    # Another seed and the opposite gain: a visibly different random filter.
-    return _untrained(
-        config.out_dir / "untrained-style-b.onnx", seed=1, gain=-UNTRAINED_OUTPUT_GAIN
+def optimize_builtin(config: DemoConfig, model_path: Path) -> tuple[Path, Path]:
+    """The built-in style's weight-only variants and their report, made by the optimize
+    pipeline (reused on later runs); returns the catalog and the variant to swap to."""
+    from stylebridge.optimize.catalog import load_manifest
+    from stylebridge.optimize.pipeline import optimize
+    from stylebridge.optimize.recipes import (
+        EvaluationSpec,
+        Fp16WeightsSpec,
+        Int8WeightsSpec,
+        LatencySettings,
+        RecipeSet,
     )
+    from stylebridge.report import write_report as write_catalog_report
+
+    frames_dir = _frames_folder(config)
+    width, height = config.size
+    recipes = RecipeSet(
+        name="demo",
+        recipes=(Fp16WeightsSpec(), Int8WeightsSpec()),
+        evaluation=EvaluationSpec(width=width, height=height, frames=2),
+        latency=LatencySettings(resolutions=(f"{width}x{height}",), runs=3, warmup=1),
+    )
+    catalog = config.out_dir / "optimize"
+    optimize(model_path, frames_dir, catalog, recipes)
+    write_catalog_report(catalog, frames=frames_dir)
+    manifest = load_manifest(catalog)
+    return catalog, catalog / manifest.get(DEMO_SWAP_RECIPE).file
+
+
+def _frames_folder(config: DemoConfig) -> Path:
+    """A folder of images for the optimize pipeline: --frames when it is one, otherwise
+    three frames of the built-in camera pan written out once."""
+    if config.frames is not None and config.frames.is_dir():
+        return config.frames
+    from PIL import Image
+
+    from stylebridge.frames import builtin_frames
+
+    folder = config.out_dir / "frames"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = builtin_frames(config.size, count=3)
+    for index in range(3):
+        path = folder / f"builtin_{index}.png"
+        if not path.exists():
+            Image.fromarray(source.frame(index * 40)).save(path)
+    return folder
 
 
 def _fresh_catalog(folder: Path) -> Path:
@@ -135,14 +154,14 @@ def _fresh_catalog(folder: Path) -> Path:
     return folder
 
 
-def _publish(src: Path, catalog: Path) -> None:
+def _publish(src: Path, catalog: Path, name: str) -> None:
     """Copy ``src`` into the catalog the way tools publish: temp name, then rename."""
     import os
     import shutil
 
-    tmp = catalog / f".{src.name}.tmp"
+    tmp = catalog / f".{name}.tmp"
     shutil.copyfile(src, tmp)
-    os.replace(tmp, catalog / src.name)
+    os.replace(tmp, catalog / name)
 
 
 async def run_demo(
@@ -155,8 +174,14 @@ async def run_demo(
     ``on_stats(stats, sent)`` is called a few times a second with the server's view of
     the session (read over the Control service) for a live display.
     """
-    model_path, untrained, note = await asyncio.to_thread(prepare_model, config)
-    swap_model = await asyncio.to_thread(prepare_swap_model, config, untrained)
+    model_path, builtin, note = await asyncio.to_thread(prepare_model, config)
+    optimize_catalog: Path | None = None
+    swap_model = config.swap_to if config.swap else None
+    swap_name = swap_model.name if swap_model is not None else ""
+    if builtin and (config.swap_to is None or not config.swap):
+        optimize_catalog, variant = await asyncio.to_thread(optimize_builtin, config, model_path)
+        if config.swap:
+            swap_model, swap_name = variant, f"{model_path.stem}-{DEMO_SWAP_RECIPE}.onnx"
     catalog = await asyncio.to_thread(_fresh_catalog, config.out_dir / "catalog")
     store_path = config.out_dir / "stylebridge.sqlite"
     server_config = ServerConfig(
@@ -173,7 +198,7 @@ async def run_demo(
     def on_result(result: FrameResult) -> None:
         if swap_model is not None and not published and result.sequence >= half_way:
             published.append(
-                asyncio.ensure_future(asyncio.to_thread(_publish, swap_model, catalog))
+                asyncio.ensure_future(asyncio.to_thread(_publish, swap_model, catalog, swap_name))
             )
 
     started = time.perf_counter()
@@ -214,7 +239,7 @@ async def run_demo(
     facts = DemoFacts(
         model=model_path.name,
         model_note=note,
-        untrained=untrained,
+        builtin_style=builtin,
         frames_source=frames_source,
         resolution=config.size,
         python_backend=python_backend,
@@ -222,7 +247,7 @@ async def run_demo(
         session_id=session_id,
         wall_s=wall_s,
         client_fps=run.fps,
-        extra={"Live swap": swap_summary} if swap_summary else {},
+        extra=_extra_facts(swap_summary, optimize_catalog, config.out_dir),
     )
     report = await asyncio.to_thread(write_report, rows, facts, config.out_dir)
     await asyncio.to_thread(_write_sample, model_path, config, config.out_dir / "sample.png")
@@ -230,10 +255,20 @@ async def run_demo(
         run=run,
         report=report,
         model_path=model_path,
-        untrained=untrained,
+        builtin_style=builtin,
+        optimize_catalog=optimize_catalog,
         swap_model=swap_model,
         swap_summary=swap_summary,
     )
+
+
+def _extra_facts(swap_summary: str, catalog: Path | None, out_dir: Path) -> dict[str, str]:
+    extra = {"Live swap": swap_summary} if swap_summary else {}
+    if catalog is not None:
+        from stylebridge.report import report_link
+
+        extra["Optimize"] = report_link(catalog, relative_to=out_dir)
+    return extra
 
 
 def describe_swap(swap_model: Path | None, swaps: list[SwapRecord], rows: list[FrameRecord]) -> str:

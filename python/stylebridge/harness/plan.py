@@ -82,7 +82,7 @@ class Plan(_Frozen):
 
 def parse_resolution(text: str) -> tuple[int, int]:
     """``"640x360"`` -> (640, 360); ValueError (pydantic-friendly) otherwise."""
-    from stylebridge.commands.options import parse_size
+    from stylebridge.sizes import parse_size
 
     try:
         return parse_size(text)

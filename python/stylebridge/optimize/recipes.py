@@ -219,7 +219,7 @@ class LatencySettings(BaseModel):
 
 def parse_resolution(text: str) -> tuple[int, int]:
     """``"640x360"`` -> (640, 360); each side at least 16 (the models downsample 4x)."""
-    from stylebridge.commands.options import parse_size
+    from stylebridge.sizes import parse_size
 
     width, height = parse_size(text)
     if min(width, height) < 16:

@@ -1,4 +1,4 @@
-"""Argument parsing shared by several commands."""
+"""WIDTHxHEIGHT sizes, as commands, plans and recipes write them."""
 
 from __future__ import annotations
 
