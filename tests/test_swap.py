@@ -466,8 +466,8 @@ def test_demo_swaps_half_way(tmp_path: Path) -> None:
     result = CliRunner(env={"COLUMNS": "250"}).invoke(app, args)
     assert result.exit_code == 0, result.output
     report = (out / "report.md").read_text()
-    assert "Live swap: untrained-style -> untrained-style-b v1: active from frame" in report
-    assert "untrained-style-b: engine p50" in report
+    assert "Live swap: builtin-style -> builtin-style-fp16-weights v1: active from frame" in report
+    assert "builtin-style-fp16-weights: engine p50" in report
     with Store(out / "stylebridge.sqlite") as store:
         (session,) = store.sessions()
         frames = store.frames(session.session_id)
@@ -475,7 +475,9 @@ def test_demo_swaps_half_way(tmp_path: Path) -> None:
     assert swap.result == "active" and swap.first_sequence is not None
     for frame in frames:
         expected = (
-            "untrained-style" if frame.sequence < swap.first_sequence else "untrained-style-b"
+            "builtin-style"
+            if frame.sequence < swap.first_sequence
+            else "builtin-style-fp16-weights"
         )
         assert frame.engine_model_id == expected
         if frame.status == "processed":
