@@ -132,6 +132,7 @@ def _copy_for_compile(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "tools").mkdir(parents=True)
     shutil.copy(REPO / "tools/unity_check.sh", root / "tools")
+    shutil.copy(REPO / "tools/run_nunit.sh", root / "tools")
     shutil.copytree(REPO / "unity/ReferenceStubs", root / "unity/ReferenceStubs")
     # The whole package (every assembly row of unity_check.sh) and the shared vectors
     # that the Core tests read.

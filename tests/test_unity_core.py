@@ -83,6 +83,7 @@ def _copy_repo(root: Path) -> Path:
     for row in CORE_ROWS:
         assert f'"{row}' in script, f"unity_check.sh has no {row} row"
     (root / "tools/unity_check.sh").write_text(_core_only(script))
+    shutil.copy(REPO / "tools/run_nunit.sh", root / "tools")
     shutil.copytree(REPO / "unity/ReferenceStubs", root / "unity/ReferenceStubs")
     shutil.copytree(PACKAGE, root / "unity/Assets/StyleTransfer")
     shutil.copytree(REPO / "tests/vectors", root / "tests/vectors")
@@ -168,10 +169,8 @@ def test_a_changed_vector_fails_the_csharp_tests(checked_copy: Path, tmp_path: P
     # environment variable, as unity_check.sh names the real ones).
     result = subprocess.run(
         [
-            "nunit-console",
-            "-nologo",
-            "-noshadow",
-            f"-xml={tmp_path / 'results.xml'}",
+            str(REPO / "tools/run_nunit.sh"),
+            str(tmp_path / "results.xml"),
             str(checked_copy / "build/unity/StyleBridge.Tests.EditMode.dll"),
         ],
         capture_output=True,

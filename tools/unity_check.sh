@@ -142,7 +142,7 @@ run_tests() {
   ((${#TESTS[@]})) || return 0
   local dlls=() t
   for t in "${TESTS[@]}"; do dlls+=("$PKG_OUT/$t.dll"); done
-  nunit-console -nologo -noshadow "-xml=$PKG_OUT/nunit-results.xml" "${dlls[@]}" \
+  tools/run_nunit.sh "$PKG_OUT/nunit-results.xml" "${dlls[@]}" \
     || die "NUnit tests failed (results: $PKG_OUT/nunit-results.xml)"
 }
 
