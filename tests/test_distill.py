@@ -19,7 +19,13 @@ from stylebridge.optimize.distill import (
     distill,
 )
 from stylebridge.optimize.losses import PixelLoss, distill_loss, ssim
-from stylebridge.optimize.students import default_grid, parse_widths, student_config
+from stylebridge.optimize.students import (
+    default_grid,
+    parse_widths,
+    start_at_mean,
+    student_config,
+    teacher_mean_rgb,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -57,6 +63,22 @@ def test_distillation_lowers_the_loss(teacher: TransformerNet, frames: list[Path
     assert last < first - 0.02, (first, last)
     assert not result.stopped_by_budget
     assert not result.student.training
+
+
+def test_starting_at_the_teachers_mean_colour_lowers_the_first_losses(
+    teacher: TransformerNet, frames: list[Path]
+) -> None:
+    """A fresh student outputs ~0 on the 0..255 scale; the distill recipe starts its
+    output bias at the teacher's mean colour (on mosaic, 60 steps at 128 px: SSIM to the
+    teacher 0.06 -> 0.24)."""
+    mean = teacher_mean_rgb(teacher, frames, side=64)
+    assert mean.shape == (3,) and bool(((mean > 10) & (mean < 245)).all()), mean
+    config = TINY.model_copy(update={"steps": 3})
+    plain = _run(teacher, frames, config)
+    student = untrained_model(student_config((8, 16, 32), 1), seed=0)
+    start_at_mean(student, mean)
+    started = distill(teacher, student, frames, config, progress=False)
+    assert max(started.losses) < min(plain.losses), (started.losses, plain.losses)
 
 
 def test_same_seed_same_losses_other_seed_others(

@@ -129,6 +129,7 @@ def demo(
             live.update(_stats_table(stats, sent, count))
 
         result = asyncio.run(run_demo(config, on_stats=on_stats))
+    console.print()  # the live table's last line does not end one
     run = result.run
     console.print(
         f"streamed {run.sent} frames: {run.processed} processed, {run.dropped} dropped "

@@ -9,6 +9,12 @@ FAST_NEURAL_STYLE wiring: it is the one every engine target already runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
 from stylebridge.errors import InvalidInputError
 from stylebridge.models.transformer_net import Architecture, TransformerNetConfig
 
@@ -53,3 +59,32 @@ def parse_widths(text: str) -> tuple[int, int, int]:
             f"widths {text!r} must be three positive integers separated by commas, e.g. 16,32,64"
         )
     return values[0], values[1], values[2]
+
+
+def start_at_mean(student: nn.Module, mean_rgb: torch.Tensor) -> None:
+    """Start the student's output layer at the target's mean colour, not at ~0.
+
+    A fresh TransformerNet outputs values near 0 on the 0..255 scale; from there Adam
+    spends hundreds of steps just reaching the right brightness, and SSIM's luminance
+    term is flat near 0. Starting the bias at the mean skips that.
+    """
+    with torch.no_grad():
+        student.deconv3.conv2d.bias.copy_(mean_rgb.to(student.deconv3.conv2d.bias))
+
+
+def teacher_mean_rgb(
+    teacher: nn.Module, frames: Sequence[Path], *, side: int = 128, count: int = 4
+) -> torch.Tensor:
+    """Mean RGB (0..255) of the teacher's output on up to ``count`` frames at ``side`` px:
+    cheap (a few small forward passes) and close to the mean at full resolution."""
+    from stylebridge.frames import load_image, resize
+
+    if not frames:
+        raise InvalidInputError("no frames to measure the teacher's mean colour on")
+    means = []
+    with torch.no_grad():
+        for path in list(frames)[:count]:
+            rgb = resize(load_image(path), (side, side))
+            x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float()
+            means.append(teacher(x).clamp(0.0, 255.0).mean(dim=(0, 2, 3)))
+    return torch.stack(means).mean(dim=0)

@@ -77,10 +77,11 @@ def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], w
              progress: bool) -> tuple[nn.Module, str]:
     from stylebridge.models.transformer_net import TransformerNet
     from stylebridge.optimize.distill import distill
-    from stylebridge.optimize.students import student_config
+    from stylebridge.optimize.students import start_at_mean, student_config, teacher_mean_rgb
 
     torch.manual_seed(spec.seed)
     student = TransformerNet(student_config(spec.widths, spec.residual_blocks))
+    start_at_mean(student, teacher_mean_rgb(teacher, frames))
     work_dir.mkdir(parents=True, exist_ok=True)
     result = distill(teacher, student, list(frames), _distill_config(spec, work_dir),  # type: ignore[arg-type]
                      progress=progress)

@@ -31,7 +31,7 @@ from stylebridge.models.checkpoint import save_checkpoint
 from stylebridge.models.transformer_net import TransformerNet, untrained_model
 from stylebridge.optimize.distill import DistillConfig, distill
 from stylebridge.optimize.losses import ssim
-from stylebridge.optimize.students import student_config
+from stylebridge.optimize.students import start_at_mean, student_config
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def train_builtin_style(
         student_config(config.teacher_widths, config.teacher_blocks), seed=config.seed
     )
     mean_rgb = _filter_mean(train_paths)
-    _start_at_mean(teacher, mean_rgb)
+    start_at_mean(teacher, mean_rgb)
     stage1 = distill(
         FilterTeacher(),
         teacher,
@@ -112,7 +112,7 @@ def train_builtin_style(
     student = untrained_model(
         student_config(config.student_widths, config.student_blocks), seed=config.seed + 1
     )
-    _start_at_mean(student, mean_rgb)
+    start_at_mean(student, mean_rgb)
     remaining = None if budget is None else max(budget - (time.perf_counter() - started), 30.0)
     stage2 = distill(
         teacher,
@@ -188,17 +188,6 @@ def _filter_mean(paths: list[Path]) -> torch.Tensor:
 
     means = [ink_filter(load_image(p)).reshape(-1, 3).mean(axis=0) for p in paths]
     return torch.tensor(np.mean(means, axis=0), dtype=torch.float32)
-
-
-def _start_at_mean(model: TransformerNet, mean_rgb: torch.Tensor) -> None:
-    """Start the output layer at the target's mean colour, not at ~0.
-
-    A fresh TransformerNet outputs values near 0 on a 0..255 scale; from there Adam
-    needs hundreds of steps just to reach the right brightness, and SSIM's luminance
-    term is flat near 0. Starting the bias at the mean skips that.
-    """
-    with torch.no_grad():
-        model.deconv3.conv2d.bias.copy_(mean_rgb)
 
 
 def _write_pictures(folder: Path) -> list[Path]:
