@@ -9,8 +9,6 @@ never sees half an image.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from stylebridge.atomic import write_bytes_atomically
 from stylebridge.errors import InvalidInputError, StyleBridgeError
 from stylebridge.frames import check_rgb
 
@@ -69,15 +68,7 @@ def save_png(path: Path, rgb: np.ndarray) -> Path:
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
     if not ok:
         raise StyleBridgeError(f"could not encode {path.name} as PNG")
-    fd, tmp = tempfile.mkstemp(prefix=".frame-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(encoded.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomically(path, encoded.tobytes())
 
 
 async def record_to_folder(

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylebridge.atomic import write_bytes_atomically
 from stylebridge.harness.gate import regression_message
 from stylebridge.harness.results import CaseResult, CaseStatus, RunResult, run_to_dict
 
@@ -32,15 +31,7 @@ class OutputPaths:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(path, data)
 
 
 def write_json(run: RunResult, path: Path) -> Path:

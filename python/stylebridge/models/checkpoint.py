@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 import torch
 
+from stylebridge.atomic import atomic_writer
 from stylebridge.errors import LimitExceededError, ModelFormatError, ModelLoadError, NotFoundError
 from stylebridge.models.transformer_net import (
     Architecture,
@@ -179,17 +178,8 @@ def save_checkpoint(model: TransformerNet, path: Path) -> Path:
             "architecture": model.config.architecture.value,
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as out:
+        torch.save(payload, out)
     return path
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stylebridge.atomic import write_bytes_atomically
 from stylebridge.errors import InvalidInputError, NotFoundError
 
 MANIFEST_NAME = "manifest.json"
@@ -166,20 +165,9 @@ def load_manifest(catalog: Path) -> Manifest:
 
 def save_manifest(catalog: Path, manifest: Manifest) -> Path:
     """Write the manifest atomically (temp file in the same folder, then rename)."""
-    catalog = Path(catalog)
-    catalog.mkdir(parents=True, exist_ok=True)
-    path = manifest_path(catalog)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=catalog)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(manifest.model_dump_json(indent=2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomically(
+        manifest_path(catalog), manifest.model_dump_json(indent=2).encode("utf-8")
+    )
 
 
 def sha256_file(path: Path) -> str:

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from stylebridge.atomic import atomic_writer
 from stylebridge.errors import InvalidInputError, ModelLoadError
 from stylebridge.optimize.crops import CropSampler
 from stylebridge.optimize.losses import PixelLoss, distill_loss
@@ -208,17 +207,8 @@ def save_distill_checkpoint(
         "torch_rng": torch.get_rng_state(),
         "fingerprint": config.fingerprint(),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as out:
+        torch.save(payload, out)
     log.debug("distillation checkpoint at step %d: %s", step, path)
     return path
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -35,6 +33,7 @@ import onnx
 import torch
 from torch import nn
 
+from stylebridge.atomic import write_bytes_atomically
 from stylebridge.engines.targets import Engine
 from stylebridge.errors import InvalidInputError, ModelFormatError
 from stylebridge.models import metadata
@@ -312,14 +311,4 @@ def _to_nchw(
 
 def _write_atomically(dst: Path, data: bytes) -> None:
     """Write ``data`` to ``dst`` via a temp file in the same folder and a rename."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(dst, data)

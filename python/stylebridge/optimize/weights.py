@@ -27,8 +27,6 @@ mean 3, max 96) are ~4-10x that, yet a wrong scale moves the mean by tens of lev
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +36,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from stylebridge.atomic import write_bytes_atomically
 from stylebridge.errors import InvalidInputError
 
 _log = logging.getLogger(__name__)
@@ -297,19 +296,7 @@ def to_int8_weights(model: onnx.ModelProto,
 
 def save_atomically(model: onnx.ModelProto, dst: Path) -> Path:
     """Write ``model`` as one file (no external data) via a temp file and a rename."""
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(model.SerializeToString())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dst
+    return write_bytes_atomically(Path(dst), model.SerializeToString())
 
 
 @dataclass(frozen=True)
