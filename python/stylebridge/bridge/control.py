@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import grpc.aio
 
-from stylebridge.bridge import convert
+from stylebridge.bridge import convert, convert_models
 from stylebridge.bridge.push import PushManager
 from stylebridge.bridge.recording import record_session
 from stylebridge.bridge.sessions import SessionRegistry
@@ -45,18 +45,19 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
     ) -> control_pb2.SwapResponse:
         """Push a model to sessions and answer once every one acked, refused or timed out."""
         pushes = self._need_pushes()
-        model_id, session_ids, all_sessions, timeout_s = convert.swap_request_from_proto(request)
+        request_fields = convert_models.swap_request_from_proto(request)
+        model_id, session_ids, all_sessions, timeout_s = request_fields
         model, outcomes = await pushes.swap(
             model_id, session_ids, all_sessions=all_sessions, timeout_s=timeout_s
         )
-        return convert.swap_response_to_proto(model.ref, outcomes)
+        return convert_models.swap_response_to_proto(model.ref, outcomes)
 
     async def ListModels(
         self, request: control_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> control_pb2.ListModelsResponse:
         pushes = self._need_pushes()
         listing = await asyncio.to_thread(list_models, pushes.registry, pushes.validator)
-        return convert.models_to_proto(listing)
+        return convert_models.models_to_proto(listing)
 
     async def ListSessions(
         self, request: control_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
@@ -83,8 +84,8 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
         self, request: control_pb2.RecordRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[control_pb2.RecordedFrame]:
         """Kept frames of a session as they arrive (see ``bridge.recording``)."""
-        session_id, policy = convert.record_request_from_proto(request)
+        session_id, policy = convert_models.record_request_from_proto(request)
         session = self._registry.get(session_id)
         async with contextlib.aclosing(record_session(session, policy)) as frames:
             async for kept in frames:
-                yield convert.recorded_frame_to_proto(kept.frame, kept.mean_change)
+                yield convert_models.recorded_frame_to_proto(kept.frame, kept.mean_change)

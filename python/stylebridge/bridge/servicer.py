@@ -17,7 +17,7 @@ import grpc
 import grpc.aio
 
 from stylebridge import PROTOCOL_VERSION, __version__
-from stylebridge.bridge import convert
+from stylebridge.bridge import convert, convert_models
 from stylebridge.bridge.domain import InboundFrame
 from stylebridge.bridge.pipeline import FramePipeline
 from stylebridge.bridge.push import PushManager
@@ -218,17 +218,17 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         if deps.pushes is None:
             await session.wait_ended()
             return
-        chunks = deps.pushes.models_stream(session, pinned=convert.models_pinned(request))
+        chunks = deps.pushes.models_stream(session, pinned=convert_models.models_pinned(request))
         async with contextlib.aclosing(chunks) as stream:
             async for chunk in stream:
-                yield convert.model_chunk_to_proto(chunk)
+                yield convert_models.model_chunk_to_proto(chunk)
 
     async def AckModel(
         self, request: bridge_pb2.ModelAck, context: grpc.aio.ServicerContext
     ) -> bridge_pb2.ModelAckReceipt:
         deps = self._deps
         deps.registry.get(convert.session_id_of(request))
-        ack = convert.ack_from_proto(request)
+        ack = convert_models.ack_from_proto(request)
         if deps.pushes is None:
             raise StateError("this server pushes no models (it has no catalog); nothing to ack")
         deps.pushes.on_ack(ack)
