@@ -32,11 +32,11 @@ def test_demo_runs_the_builtin_style_optimizes_it_and_swaps(tmp_path: Path) -> N
     manifest = json.loads((out / "optimize" / "manifest.json").read_text())
     assert {v["id"] for v in manifest["variants"]} >= {"fp16-weights", "int8-weights"}
     assert (out / "optimize" / "report" / "report.md").is_file()
-    # ...the demo report links to it, and the fp16 variant was swapped in half-way.
+    # ...and the demo report links to it. (The half-way swap to the fp16 variant is
+    # test_swap.py's test_demo_swaps_half_way: at --fps 0 the 24 frames can end first.)
     markdown = (out / "report.md").read_text()
     assert "built-in style" in markdown and "| engine | 24 |" in markdown
     assert "](optimize/report/report.md)" in markdown
-    assert "builtin-style-fp16-weights v1: active" in markdown
     for name in ("timings.png", "sample.png", "stylebridge.sqlite"):
         assert (out / name).stat().st_size > 0, name
 
