@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
@@ -12,6 +13,8 @@ from stylebridge.client.recording import RecordedFrame, RecordOptions
 from stylebridge.config import ClientConfig
 from stylebridge.protocol import ModelList, ModelRef, SessionStats, SessionSummary, SwapOutcome
 from stylebridge.v1 import control_pb2_grpc
+
+T = TypeVar("T")
 
 # Recorded frames come back whole: room for a 4K RGB8 frame.
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
@@ -114,13 +117,8 @@ class ControlClient:
         call = self._stub.WatchSessionStats(
             convert.watch_request(session_id, interval_ms), metadata=self._metadata
         )
-        try:
-            async for message in call:
-                yield convert.session_stats(message)
-        except grpc.aio.AioRpcError as exc:
-            raise convert.error_from_rpc(exc, self._server) from exc
-        finally:
-            call.cancel()
+        async for stats in self._follow(call, convert.session_stats):
+            yield stats
 
     async def record(self, session_id: str, options: RecordOptions) -> AsyncIterator[RecordedFrame]:
         """Frames the server keeps from ``session_id`` (see ``client.recording``), as they come.
@@ -131,9 +129,17 @@ class ControlClient:
         call = self._stub.RecordFrames(
             convert.record_request(session_id, options), metadata=self._metadata
         )
+        async for frame in self._follow(call, convert.recorded_frame):
+            yield frame
+
+    async def _follow(
+        self, call: grpc.aio.UnaryStreamCall, parse: Callable[[Any], T]
+    ) -> AsyncIterator[T]:
+        """A server stream's messages, parsed; RPC errors as StyleBridge errors; the call
+        cancelled however the caller stops."""
         try:
             async for message in call:
-                yield convert.recorded_frame(message)
+                yield parse(message)
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._server) from exc
         finally:
