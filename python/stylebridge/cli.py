@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "train",
     "swap",
     "perf",
+    "doctor",
 )
 
 app = typer.Typer(
