@@ -109,6 +109,8 @@ class FrameStatus(_WireEnum):
     DROPPED = 2
     RECORDED = 3
     FAILED = 4
+    # The frame broke a protocol rule; nothing ran on it and the stream went on.
+    REJECTED = 5
 
 
 class SessionState(_WireEnum):

@@ -1,7 +1,7 @@
 """Protobuf <-> domain for the server: sessions, frames and statistics.
 
-With ``convert_models`` (pushes, swaps, recording) the only server modules that touch
-messages.
+With ``convert_models`` (pushes, swaps, recording, Control statistics) the only server
+modules that touch messages.
 
 Incoming messages are validated here, field by field, against the proto contract and
 the server's limits; what leaves this module is plain data (``protocol``,
@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 
 import numpy as np
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
-from stylebridge.bridge.domain import FrameOutcome, InboundFrame, now_us
+from stylebridge.bridge.domain import (
+    MAX_SEQUENCE,
+    FrameOutcome,
+    FrameRejection,
+    InboundFrame,
+    RejectionOutcome,
+    now_us,
+)
 from stylebridge.config import Limits
-from stylebridge.errors import InvalidInputError, LimitExceededError
+from stylebridge.errors import InvalidInputError, LimitExceededError, StyleBridgeError
 from stylebridge.frames import PixelFormat, unpack_pixels
 from stylebridge.protocol import (
     ClientCapabilities,
@@ -28,15 +36,26 @@ from stylebridge.protocol import (
     HelloReply,
     HelloRequestInfo,
     ModelRef,
-    SessionStats,
-    SessionSummary,
-    SwapOutcome,
     TimingMethod,
     parse_wire_enum,
 )
-from stylebridge.timing import TimingSummary
 from stylebridge.v1 import bridge_pb2, common_pb2, control_pb2
 from stylebridge.wire import Blob, join_blobs, split_blobs
+
+# --- any request -------------------------------------------------------------------
+
+
+def decode_request(data: bytes, message_type: type[Message]) -> Message:
+    """``data`` parsed as ``message_type``; InvalidInputError (not grpc's UNKNOWN) when
+    the bytes are not such a message."""
+    try:
+        return message_type.FromString(data)
+    except DecodeError as exc:
+        name = message_type.DESCRIPTOR.full_name
+        raise InvalidInputError(
+            f"malformed {name} message ({exc}); send a {name} encoded as protobuf"
+        ) from exc
+
 
 # --- Hello ------------------------------------------------------------------------
 
@@ -46,10 +65,40 @@ def protocol_version_of(request: bridge_pb2.HelloRequest) -> int:
     return int(request.protocol_version)
 
 
+# Longest free-text field a client may send (names, versions, model ids), characters.
+MAX_TEXT = 256
+# Most entries in HelloRequest.capabilities.pixel_formats.
+MAX_PIXEL_FORMATS = 16
+
+
+def _text(value: str, what: str) -> str:
+    """``value`` when it is short enough to log and store; InvalidInputError otherwise."""
+    if len(value) > MAX_TEXT:
+        raise InvalidInputError(f"{what} has {len(value)} characters; send at most {MAX_TEXT}")
+    return value
+
+
 def hello_from_proto(request: bridge_pb2.HelloRequest) -> HelloRequestInfo:
-    """A validated Hello; InvalidInputError when the client's engine is not set."""
+    """A validated Hello; InvalidInputError when the client's engine is not set or a
+    text field is over MAX_TEXT characters."""
     client = request.client
     caps = request.capabilities
+    for name in (
+        "engine_version",
+        "unity_version",
+        "worker_type",
+        "gpu",
+        "platform",
+        "client_name",
+    ):
+        _text(getattr(client, name), f"HelloRequest.client.{name}")
+    _text(request.active_model.model_id, "HelloRequest.active_model.model_id")
+    _text(request.active_model.sha256, "HelloRequest.active_model.sha256")
+    if len(caps.pixel_formats) > MAX_PIXEL_FORMATS:
+        raise InvalidInputError(
+            f"HelloRequest.capabilities.pixel_formats lists {len(caps.pixel_formats)} formats; "
+            f"list each format the client may send once (at most {MAX_PIXEL_FORMATS})"
+        )
     formats = [_pixel_format(v, "capabilities.pixel_formats") for v in caps.pixel_formats]
     return HelloRequestInfo(
         protocol_version=int(request.protocol_version),
@@ -114,11 +163,17 @@ SessionScoped = (
     | bridge_pb2.ModelAck
     | control_pb2.GetSessionStatsRequest
     | control_pb2.WatchSessionStatsRequest
+    | control_pb2.RecordRequest
 )
 
 
 def session_id_of(message: SessionScoped) -> str:
-    """The session a request names (may be empty)."""
+    """The session a request names; InvalidInputError when it names none."""
+    if not message.session_id:
+        name = type(message).DESCRIPTOR.name
+        raise InvalidInputError(
+            f"{name}.session_id is empty; send the session_id from HelloResponse"
+        )
     return message.session_id
 
 
@@ -143,20 +198,77 @@ def frame_from_wire(data: bytes, limits: Limits) -> InboundFrame:
 
     Raises InvalidInputError for malformed bytes, a missing image, sizes that disagree
     with the bytes or with each other, and bad timings; LimitExceededError for frames
-    over a limit.
+    over a limit (``decode_frame`` returns the last two instead of raising them).
+    """
+    frame = decode_frame(data, limits)
+    if isinstance(frame, FrameRejection):
+        raise frame.error
+    return frame
+
+
+def decode_frame(data: bytes, limits: Limits) -> InboundFrame | FrameRejection:
+    """A validated frame, or the rejection of a FrameUp whose content breaks a rule.
+
+    Raises InvalidInputError only for bytes that are not a FrameUp at all (nothing
+    in them can be answered); everything else wrong with a frame is a FrameRejection,
+    which the stream answers FRAME_STATUS_REJECTED and goes on.
     """
     received_at = time.perf_counter()
     split = split_blobs(data, _UP_BLOBS)
     try:
         message = bridge_pb2.FrameUp.FromString(split.rest)
     except DecodeError as exc:
-        raise InvalidInputError(f"malformed FrameUp message: {exc}") from exc
+        raise InvalidInputError(
+            f"malformed FrameUp message ({exc}); send FrameUp messages encoded as protobuf"
+        ) from exc
+    try:
+        return _frame_of(message, split.blobs, limits, received_at)
+    except (InvalidInputError, LimitExceededError) as exc:
+        return _rejection_of(message, exc)
+
+
+def _rejection_of(message: bridge_pb2.FrameUp, error: StyleBridgeError) -> FrameRejection:
+    image = message.image
+    try:
+        fmt = PixelFormat(image.pixel_format).name
+    except ValueError:
+        fmt = f"unknown({image.pixel_format})"
+    return FrameRejection(
+        sequence=int(message.sequence),
+        error=error,
+        session_id=message.session_id,
+        capture_time_us=max(0, int(message.capture_time_us)),
+        width=int(image.width),
+        height=int(image.height),
+        pixel_format=fmt,
+        model_id=message.model_id,
+        received_at_us=now_us(),
+    )
+
+
+def _frame_of(
+    message: bridge_pb2.FrameUp,
+    blobs: Mapping[tuple[int, int], memoryview],
+    limits: Limits,
+    received_at: float,
+) -> InboundFrame:
     sequence = int(message.sequence)
+    if sequence > MAX_SEQUENCE:
+        raise InvalidInputError(
+            f"frame sequence {sequence} is over 2^63 - 1; number frames from a smaller value"
+        )
+    capture_time_us = int(message.capture_time_us)
+    if capture_time_us < 0:
+        raise InvalidInputError(
+            f"frame {sequence} capture_time_us is {capture_time_us}; send microseconds since "
+            "the Unix epoch (>= 0; 0 when not known)"
+        )
+    _text(message.model_id, f"frame {sequence} model_id")
     if not message.HasField("image"):
         raise InvalidInputError(f"frame {sequence} has no image; set FrameUp.image")
     image = message.image
     fmt = _pixel_format(image.pixel_format, f"frame {sequence} image.pixel_format")
-    pixels = split.blobs.get(_UP_IMAGE, _EMPTY)
+    pixels = blobs.get(_UP_IMAGE, _EMPTY)
     rgb = _unpack(image, pixels, fmt, limits, f"frame {sequence} image")
     engine_output = None
     if message.HasField("engine_output"):
@@ -167,7 +279,7 @@ def frame_from_wire(data: bytes, limits: Limits) -> InboundFrame:
                 f"{image.width}x{image.height}; send the engine output at the frame's resolution"
             )
         out_fmt = _pixel_format(out.pixel_format, f"frame {sequence} engine_output.pixel_format")
-        out_pixels = split.blobs.get(_UP_ENGINE_OUTPUT, _EMPTY)
+        out_pixels = blobs.get(_UP_ENGINE_OUTPUT, _EMPTY)
         engine_output = _unpack(out, out_pixels, out_fmt, limits, f"frame {sequence} engine_output")
     engine_ms = None
     method = None
@@ -185,7 +297,7 @@ def frame_from_wire(data: bytes, limits: Limits) -> InboundFrame:
     return InboundFrame(
         session_id=message.session_id,
         sequence=sequence,
-        capture_time_us=int(message.capture_time_us),
+        capture_time_us=capture_time_us,
         width=int(image.width),
         height=int(image.height),
         pixel_format=fmt,
@@ -267,89 +379,19 @@ def frame_down_wire(outcome: FrameOutcome, *, backend: str, model_id: str) -> by
     return join_blobs(head, [blob])
 
 
-# --- Control ----------------------------------------------------------------------
-
-
-def summary_to_proto(summary: SessionSummary) -> control_pb2.SessionSummary:
-    return control_pb2.SessionSummary(
-        session_id=summary.session_id,
-        state=int(summary.state),
-        engine=int(summary.engine),
-        engine_version=summary.engine_version,
-        worker_type=summary.worker_type,
-        client_name=summary.client_name,
-        engine_model_id=summary.engine_model_id,
-        python_model_id=summary.python_model_id,
-        started_at_us=summary.started_at_us,
-        peer=summary.peer,
-        active_model=model_ref_to_proto(summary.active_model),
-        last_swap=swap_outcome_to_proto(summary.last_swap) if summary.last_swap else None,
-        pinned=summary.pinned,
-        models_open=summary.models_open,
-    )
-
-
-def sessions_to_proto(summaries: list[SessionSummary]) -> control_pb2.ListSessionsResponse:
-    return control_pb2.ListSessionsResponse(sessions=[summary_to_proto(s) for s in summaries])
-
-
-def _timing_to_proto(summary: TimingSummary) -> control_pb2.TimingSummary:
-    return control_pb2.TimingSummary(
-        count=summary.count,
-        mean_ms=summary.mean_ms,
-        p50_ms=summary.p50_ms,
-        p90_ms=summary.p90_ms,
-        p99_ms=summary.p99_ms,
-        last_ms=summary.last_ms,
-    )
-
-
-def stats_to_proto(stats: SessionStats) -> control_pb2.SessionStats:
-    return control_pb2.SessionStats(
-        session=summary_to_proto(stats.session),
-        frames_received=stats.frames_received,
-        frames_processed=stats.frames_processed,
-        frames_dropped=stats.frames_dropped,
-        frames_failed=stats.frames_failed,
-        frames_rejected=stats.frames_rejected,
-        engine=_timing_to_proto(stats.engine),
-        engine_timing_method=int(stats.engine_timing_method or 0),
-        python=_timing_to_proto(stats.python),
-        queue=_timing_to_proto(stats.queue),
-        receive_fps=stats.receive_fps,
-        parity_count=stats.parity_count,
-        parity_psnr_mean_db=stats.parity_psnr_mean_db,
-        parity_psnr_last_db=stats.parity_psnr_last_db,
-        python_backend=stats.python_backend,
-        per_model=[
-            control_pb2.ModelTimings(
-                model_id=m.model_id,
-                engine=_timing_to_proto(m.engine),
-                python=_timing_to_proto(m.python),
-            )
-            for m in stats.per_model
-        ],
-    )
+def rejection_wire(outcome: RejectionOutcome, *, backend: str) -> bytes:
+    """The encoded FrameDown answering a rejected frame: REJECTED, its code and message."""
+    rejection = outcome.rejection
+    return bridge_pb2.FrameDown(
+        sequence=rejection.sequence,
+        status=int(FrameStatus.REJECTED),
+        backend=backend,
+        model_id=rejection.model_id,
+        dropped_total=outcome.dropped_total,
+        error=str(rejection.error),
+        error_code=rejection.error.code.value[0],
+    ).SerializeToString()
 
 
 def ack_receipt() -> bridge_pb2.ModelAckReceipt:
     return bridge_pb2.ModelAckReceipt()
-
-
-def swap_outcome_to_proto(outcome: SwapOutcome) -> control_pb2.SwapOutcome:
-    return control_pb2.SwapOutcome(
-        session_id=outcome.session_id,
-        push_id=outcome.push_id,
-        result=int(outcome.result),
-        reason=outcome.reason,
-        from_model=model_ref_to_proto(outcome.from_model),
-        to_model=model_ref_to_proto(outcome.to_model),
-        push_ms=outcome.push_ms,
-        import_ms=outcome.import_ms,
-        warmup_ms=outcome.warmup_ms,
-        first_inference_ms=outcome.first_inference_ms,
-        first_sequence=outcome.first_sequence,
-        requested_at_us=outcome.requested_at_us,
-        completed_at_us=outcome.completed_at_us,
-        trigger=outcome.trigger,
-    )

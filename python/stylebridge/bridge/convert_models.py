@@ -1,4 +1,5 @@
-"""Protobuf <-> domain for the server: model pushes, swaps, the registry and recording.
+"""Protobuf <-> domain for the server: model pushes, swaps, the registry, recording and
+the Control service's session statistics.
 
 The companion of ``convert`` (sessions, frames, statistics): together the only server
 modules that touch messages. What leaves here is plain data the server can trust.
@@ -11,7 +12,7 @@ import math
 from stylebridge.bridge.convert import (
     model_ref_from_proto,
     model_ref_to_proto,
-    swap_outcome_to_proto,
+    session_id_of,
 )
 from stylebridge.bridge.domain import InboundFrame
 from stylebridge.bridge.recorder import SelectionPolicy
@@ -21,8 +22,12 @@ from stylebridge.errors import InvalidInputError
 from stylebridge.frames import PixelFormat, pack_pixels
 from stylebridge.protocol import (
     ModelRef,
+    SessionStats,
+    SessionSummary,
     SwapOutcome,
 )
+from stylebridge.store import StoreHealth
+from stylebridge.timing import TimingSummary
 from stylebridge.v1 import bridge_pb2, common_pb2, control_pb2
 
 # --- Recording --------------------------------------------------------------------
@@ -35,7 +40,7 @@ def record_request_from_proto(request: control_pb2.RecordRequest) -> tuple[str, 
         min_change=float(request.min_change),
         max_frames=int(request.max_frames),
     )
-    return request.session_id, policy
+    return session_id_of(request), policy
 
 
 def recorded_frame_to_proto(frame: InboundFrame, mean_change: float) -> control_pb2.RecordedFrame:
@@ -118,12 +123,21 @@ def ack_from_proto(request: bridge_pb2.ModelAck) -> ReceivedAck:
     )
 
 
+# Longest a Swap waits for each client's ack, milliseconds (a Swap call must end).
+MAX_ACK_TIMEOUT_MS = 600_000
+
+
 def swap_request_from_proto(
     request: control_pb2.SwapRequest,
 ) -> tuple[str, list[str], bool, float | None]:
     """(model id, session ids, all, ack timeout in seconds or None for the default)."""
     if not request.model_id:
         raise InvalidInputError("SwapRequest.model_id is empty; name a model (see ListModels)")
+    if request.ack_timeout_ms > MAX_ACK_TIMEOUT_MS:
+        raise InvalidInputError(
+            f"SwapRequest.ack_timeout_ms is {request.ack_timeout_ms}; send at most "
+            f"{MAX_ACK_TIMEOUT_MS} (10 minutes), or 0 for the server's default"
+        )
     timeout = request.ack_timeout_ms / 1000.0 if request.ack_timeout_ms else None
     return request.model_id, list(request.session_ids), bool(request.all), timeout
 
@@ -173,4 +187,101 @@ def models_to_proto(listing: ModelListing) -> control_pb2.ListModelsResponse:
         )
     return control_pb2.ListModelsResponse(
         models=infos, catalog=listing.catalog, current_model_id=listing.current_model_id
+    )
+
+
+# --- Control: sessions and statistics ---------------------------------------------
+
+
+def summary_to_proto(summary: SessionSummary) -> control_pb2.SessionSummary:
+    return control_pb2.SessionSummary(
+        session_id=summary.session_id,
+        state=int(summary.state),
+        engine=int(summary.engine),
+        engine_version=summary.engine_version,
+        worker_type=summary.worker_type,
+        client_name=summary.client_name,
+        engine_model_id=summary.engine_model_id,
+        python_model_id=summary.python_model_id,
+        started_at_us=summary.started_at_us,
+        peer=summary.peer,
+        active_model=model_ref_to_proto(summary.active_model),
+        last_swap=swap_outcome_to_proto(summary.last_swap) if summary.last_swap else None,
+        pinned=summary.pinned,
+        models_open=summary.models_open,
+    )
+
+
+def sessions_to_proto(
+    summaries: list[SessionSummary], store: StoreHealth | None = None
+) -> control_pb2.ListSessionsResponse:
+    response = control_pb2.ListSessionsResponse(sessions=[summary_to_proto(s) for s in summaries])
+    if store is not None:
+        response.store.CopyFrom(
+            control_pb2.StoreHealth(
+                path=store.path,
+                ok=store.ok,
+                error=store.error,
+                failing_since_us=store.failing_since_us or 0,
+                lost_writes=store.lost_writes,
+            )
+        )
+    return response
+
+
+def _timing_to_proto(summary: TimingSummary) -> control_pb2.TimingSummary:
+    return control_pb2.TimingSummary(
+        count=summary.count,
+        mean_ms=summary.mean_ms,
+        p50_ms=summary.p50_ms,
+        p90_ms=summary.p90_ms,
+        p99_ms=summary.p99_ms,
+        last_ms=summary.last_ms,
+    )
+
+
+def stats_to_proto(stats: SessionStats) -> control_pb2.SessionStats:
+    return control_pb2.SessionStats(
+        session=summary_to_proto(stats.session),
+        frames_received=stats.frames_received,
+        frames_processed=stats.frames_processed,
+        frames_dropped=stats.frames_dropped,
+        frames_failed=stats.frames_failed,
+        frames_rejected=stats.frames_rejected,
+        engine=_timing_to_proto(stats.engine),
+        engine_timing_method=int(stats.engine_timing_method or 0),
+        python=_timing_to_proto(stats.python),
+        queue=_timing_to_proto(stats.queue),
+        receive_fps=stats.receive_fps,
+        parity_count=stats.parity_count,
+        parity_psnr_mean_db=stats.parity_psnr_mean_db,
+        parity_psnr_last_db=stats.parity_psnr_last_db,
+        python_backend=stats.python_backend,
+        per_model=[
+            control_pb2.ModelTimings(
+                model_id=m.model_id,
+                engine=_timing_to_proto(m.engine),
+                python=_timing_to_proto(m.python),
+            )
+            for m in stats.per_model
+        ],
+    )
+
+
+def swap_outcome_to_proto(outcome: SwapOutcome) -> control_pb2.SwapOutcome:
+    return control_pb2.SwapOutcome(
+        session_id=outcome.session_id,
+        push_id=outcome.push_id,
+        result=int(outcome.result),
+        reason=outcome.reason,
+        from_model=model_ref_to_proto(outcome.from_model),
+        to_model=model_ref_to_proto(outcome.to_model),
+        push_ms=outcome.push_ms,
+        import_ms=outcome.import_ms,
+        warmup_ms=outcome.warmup_ms,
+        first_inference_ms=outcome.first_inference_ms,
+        first_sequence=outcome.first_sequence,
+        requested_at_us=outcome.requested_at_us,
+        completed_at_us=outcome.completed_at_us,
+        trigger=outcome.trigger,
     )

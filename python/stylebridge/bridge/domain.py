@@ -11,8 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stylebridge.errors import StyleBridgeError
 from stylebridge.frames import PixelFormat
 from stylebridge.protocol import FrameStatus, TimingMethod
+
+# Largest FrameUp.sequence: the store keeps it as a signed 64-bit integer.
+MAX_SEQUENCE = 2**63 - 1
 
 
 def now_us() -> int:
@@ -77,3 +81,35 @@ class FrameOutcome:
     @property
     def sequence(self) -> int:
         return self.frame.sequence
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRejection:
+    """A FrameUp that decoded but broke a rule (sizes, format, timings, sequence).
+
+    It is answered FRAME_STATUS_REJECTED with ``error``'s code and message, counted,
+    and never run; the other fields are what the message said, for the store (values
+    the store cannot hold are left at their zero).
+    """
+
+    sequence: int
+    error: StyleBridgeError
+    session_id: str = ""
+    capture_time_us: int = 0
+    width: int = 0
+    height: int = 0
+    pixel_format: str = ""
+    model_id: str = ""
+    received_at_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionOutcome:
+    """The server's answer to a rejected frame, before it becomes a FrameDown."""
+
+    rejection: FrameRejection
+    dropped_total: int = 0
+
+    @property
+    def sequence(self) -> int:
+        return self.rejection.sequence

@@ -140,6 +140,7 @@ class PushManager:
         session.models_open = True
         session.pinned = pinned
         ended = asyncio.ensure_future(session.wait_ended())
+        getter: asyncio.Future[_Push] | None = None
         try:
             self._maybe_bring_up_to_date(session)
             while True:
@@ -160,6 +161,15 @@ class PushManager:
                     push.sent.set_result((time.perf_counter() - push.started) * 1000.0)
         finally:
             ended.cancel()
+            # Closed while waiting (client gone): the getter must not outlive the stream,
+            # and a push it already took is failed like the queued ones.
+            if getter is not None:
+                if not getter.done():
+                    getter.cancel()
+                elif not getter.cancelled() and getter.exception() is None:
+                    taken = getter.result()
+                    if not taken.sent.done():
+                        taken.sent.set_exception(StateError("the Models stream closed"))
             session.models_open = False
             while not state.queue.empty():
                 push = state.queue.get_nowait()
@@ -277,7 +287,14 @@ class PushManager:
             try:
                 push_ms = await asyncio.wait_for(asyncio.shield(push.sent), timeout)
             except StateError as exc:
-                return replace(base, reason=str(exc), completed_at_us=now_us())
+                # The client went away mid-push (killed, disconnected): no ack will come.
+                outcome = replace(
+                    base,
+                    result=SwapResult.TIMED_OUT,
+                    reason=f"{exc}: the client disconnected before it acknowledged the model",
+                    completed_at_us=now_us(),
+                )
+                return self._finish(session, outcome)
             except TimeoutError:
                 outcome = replace(
                     base,

@@ -17,6 +17,8 @@ import numpy as np
 from stylebridge.errors import InvalidInputError
 from stylebridge.frames import check_rgb
 
+# Largest every_n: one frame in a million (about 9 hours at 30 fps).
+MAX_EVERY_N = 1_000_000
 # Side of the square gray thumbnail compared between frames.
 THUMBNAIL_SIDE = 64
 # mean_change reported for the first kept frame (nothing to compare with).
@@ -38,9 +40,10 @@ class SelectionPolicy:
     max_frames: int = 0
 
     def __post_init__(self) -> None:
-        if self.every_n < 1:
+        if not 1 <= self.every_n <= MAX_EVERY_N:
             raise InvalidInputError(
-                f"every_n is {self.every_n}; it must be >= 1 (1 considers every frame)"
+                f"every_n is {self.every_n}; it must be between 1 and {MAX_EVERY_N} "
+                "(1 considers every frame)"
             )
         if not (0.0 <= self.min_change <= 255.0):
             raise InvalidInputError(

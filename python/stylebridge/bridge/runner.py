@@ -66,6 +66,11 @@ class InferenceRunner:
             max_workers=max(1, workers), thread_name_prefix="stylebridge-inference"
         )
         self._closed = False
+        # One permit per worker. A stream takes a frame out of its newest-frame-wins slot
+        # only once it holds one, so frames never wait in the executor's queue where a
+        # newer frame could no longer replace them (with 8 streams they went stale by
+        # seconds there).
+        self._turns = asyncio.Semaphore(max(1, workers))
         # Backends of registry models, when the server follows model swaps.
         self.models: ModelBackends | None = None
 
@@ -82,6 +87,10 @@ class InferenceRunner:
         if self.models is None:
             return ModelChoice(None)
         return self.models.choose(model_id)
+
+    def turn(self) -> asyncio.Semaphore:
+        """Hold while taking a frame and running it: a worker is free for it at once."""
+        return self._turns
 
     async def run(
         self, frame: InboundFrame, *, want_pixels: bool, choice: ModelChoice | None = None

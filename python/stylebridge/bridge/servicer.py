@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf.message import Message
 
 from stylebridge import PROTOCOL_VERSION, __version__
 from stylebridge.bridge import convert, convert_models
-from stylebridge.bridge.domain import InboundFrame
+from stylebridge.bridge.domain import FrameOutcome, FrameRejection, InboundFrame
 from stylebridge.bridge.pipeline import FramePipeline
 from stylebridge.bridge.push import PushManager
 from stylebridge.bridge.runner import InferenceRunner
-from stylebridge.bridge.sessions import Session, SessionRegistry
+from stylebridge.bridge.sessions import Session, SessionRegistry, reap_idle
 from stylebridge.config import Limits
-from stylebridge.errors import InvalidInputError, StateError
+from stylebridge.errors import InvalidInputError, LimitExceededError, StateError
 from stylebridge.protocol import (
     HelloReply,
     ModelRef,
@@ -89,12 +92,31 @@ class BridgeDeps:
             assert session.ended_at_us is not None
             self.store.end_session(session.session_id, STORE_STATES[state], session.ended_at_us)
 
+    def end_abandoned(self, session: Session) -> None:
+        """A session with no stream for the registry's idle timeout: interrupted."""
+        _log.info(
+            "session %s: no stream open for %.0f s; ending it as interrupted",
+            session.session_id,
+            self.registry.idle_timeout_s,
+        )
+        self.end_session(session, SessionState.INTERRUPTED)
+
 
 class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
     """What a Unity client (or the reference client) talks to."""
 
     def __init__(self, deps: BridgeDeps) -> None:
         self._deps = deps
+        # Ends abandoned sessions; started with the first Hello, ends when the server stops.
+        self._reaper: asyncio.Task[None] | None = None
+
+    def _ensure_reaper(self) -> None:
+        deps = self._deps
+        if self._reaper is None and not deps.stopping.is_set():
+            self._reaper = asyncio.create_task(
+                reap_idle(deps.registry, deps.end_abandoned, deps.stopping),
+                name="sessions-reaper",
+            )
 
     async def Hello(
         self, request: bridge_pb2.HelloRequest, context: grpc.aio.ServicerContext
@@ -115,6 +137,7 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
             version = deps.pushes.registry.version_of(active.model_id, active.sha256)
             active = ModelRef(active.model_id, version, active.sha256)
         session.active_model = active
+        self._ensure_reaper()
         client = hello.client
         deps.store.start_session(
             SessionRecord(
@@ -168,7 +191,7 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         first_data = await anext(request_iterator, None)
         if first_data is None:
             return
-        first = convert.frame_from_wire(first_data, deps.limits)
+        first = convert.decode_frame(first_data, deps.limits)
         if not first.session_id:
             raise InvalidInputError(
                 "the first FrameUp of a stream must carry the session_id from HelloResponse"
@@ -184,6 +207,7 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         backend, model_id = deps.python_backend, deps.python_model.model_id
         session.open_stream()
         end_state = SessionState.INTERRUPTED
+        keep_open = False
         try:
             deps.store.set_session_state(session.session_id, STORE_STATES[SessionState.STREAMING])
             _log.info("session %s: frame stream open", session.session_id)
@@ -192,22 +216,36 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
                 contextlib.aclosing(pipeline.run(frames)) as outcomes,
             ):
                 async for outcome in outcomes:
-                    yield convert.frame_down_wire(outcome, backend=backend, model_id=model_id)
+                    if isinstance(outcome, FrameOutcome):
+                        yield convert.frame_down_wire(outcome, backend=backend, model_id=model_id)
+                    else:
+                        yield convert.rejection_wire(outcome, backend=backend)
             # A server stopping (or a cancelled call) ends the requests early, like a
             # half-close: that stream broke off, it did not close.
             if not (deps.stopping.is_set() or context.cancelled()):
                 end_state = SessionState.CLOSED
+        except (InvalidInputError, LimitExceededError):
+            # The client's own bad message ended the stream: the session stays open for
+            # another stream (the reaper ends it if none comes).
+            keep_open = not deps.stopping.is_set()
+            raise
         finally:
-            deps.end_session(session, end_state)
-            _log.info("session %s: frame stream %s", session.session_id, end_state.label)
+            session.close_stream(keep_open=keep_open)
+            if keep_open and session.state is SessionState.CONNECTED:
+                state = STORE_STATES[SessionState.CONNECTED]
+                deps.store.set_session_state(session.session_id, state)
+                _log.info("session %s: frame stream ended by a bad message", session.session_id)
+            else:
+                deps.end_session(session, end_state)
+                _log.info("session %s: frame stream %s", session.session_id, end_state.label)
 
     async def _inbound(
-        self, first: InboundFrame, rest: AsyncIterator[bytes]
-    ) -> AsyncIterator[InboundFrame]:
+        self, first: InboundFrame | FrameRejection, rest: AsyncIterator[bytes]
+    ) -> AsyncIterator[InboundFrame | FrameRejection]:
         limits = self._deps.limits
         yield first
         async for data in rest:
-            yield convert.frame_from_wire(data, limits)
+            yield convert.decode_frame(data, limits)
 
     async def Models(
         self, request: bridge_pb2.ModelsRequest, context: grpc.aio.ServicerContext
@@ -215,13 +253,18 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         """Pushes for the session, in chunks, until it ends (silent without a registry)."""
         deps = self._deps
         session = deps.registry.get(convert.session_id_of(request))
-        if deps.pushes is None:
-            await session.wait_ended()
-            return
-        chunks = deps.pushes.models_stream(session, pinned=convert_models.models_pinned(request))
-        async with contextlib.aclosing(chunks) as stream:
-            async for chunk in stream:
-                yield convert_models.model_chunk_to_proto(chunk)
+        session.stream_opened()
+        try:
+            if deps.pushes is None:
+                await session.wait_ended()
+                return
+            pinned = convert_models.models_pinned(request)
+            chunks = deps.pushes.models_stream(session, pinned=pinned)
+            async with contextlib.aclosing(chunks) as stream:
+                async for chunk in stream:
+                    yield convert_models.model_chunk_to_proto(chunk)
+        finally:
+            session.stream_closed()
 
     async def AckModel(
         self, request: bridge_pb2.ModelAck, context: grpc.aio.ServicerContext
@@ -235,28 +278,51 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         return convert.ack_receipt()
 
 
-def add_bridge_servicer(servicer: BridgeServicer, server: grpc.aio.Server) -> None:
-    """Register the Bridge service; Frames exchanges raw bytes, decoded in ``convert``.
+def decoding(behaviour: Callable[..., Any], message_type: type[Message]) -> Callable[..., Any]:
+    """``behaviour`` taking the request as raw bytes, decoded here.
 
-    Like the generated ``add_BridgeServicer_to_server`` except for Frames, whose
-    messages skip the generated (de)serializers: they would copy every frame's pixels
-    several times (see ``stylebridge.wire``). On the wire it is the same protobuf.
+    grpc answers a request its deserializer cannot parse with UNKNOWN, before any
+    interceptor runs; decoded inside the behaviour, bad bytes become InvalidInputError
+    and so INVALID_ARGUMENT with a message. Keeps the behaviour's kind (coroutine or
+    async generator), which grpc.aio and the interceptors dispatch on.
+    """
+    if inspect.isasyncgenfunction(behaviour):
+
+        async def stream(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            message = convert.decode_request(request, message_type)
+            async with contextlib.aclosing(behaviour(message, context)) as responses:
+                async for response in responses:
+                    yield response
+
+        return stream
+
+    async def unary(request: bytes, context: grpc.aio.ServicerContext) -> Any:
+        return await behaviour(convert.decode_request(request, message_type), context)
+
+    return unary
+
+
+def add_bridge_servicer(servicer: BridgeServicer, server: grpc.aio.Server) -> None:
+    """Register the Bridge service; requests arrive as bytes, decoded in ``convert``.
+
+    Like the generated ``add_BridgeServicer_to_server`` except that requests are decoded
+    by ``decoding`` (malformed bytes get INVALID_ARGUMENT, not UNKNOWN), and Frames
+    messages skip the generated (de)serializers both ways: they would copy every
+    frame's pixels several times (see ``stylebridge.wire``). On the wire it is the same
+    protobuf.
     """
     handlers = {
         "Hello": grpc.unary_unary_rpc_method_handler(
-            servicer.Hello,
-            request_deserializer=bridge_pb2.HelloRequest.FromString,
+            decoding(servicer.Hello, bridge_pb2.HelloRequest),
             response_serializer=bridge_pb2.HelloResponse.SerializeToString,
         ),
         "Frames": grpc.stream_stream_rpc_method_handler(servicer.Frames),
         "Models": grpc.unary_stream_rpc_method_handler(
-            servicer.Models,
-            request_deserializer=bridge_pb2.ModelsRequest.FromString,
+            decoding(servicer.Models, bridge_pb2.ModelsRequest),
             response_serializer=bridge_pb2.ModelChunk.SerializeToString,
         ),
         "AckModel": grpc.unary_unary_rpc_method_handler(
-            servicer.AckModel,
-            request_deserializer=bridge_pb2.ModelAck.FromString,
+            decoding(servicer.AckModel, bridge_pb2.ModelAck),
             response_serializer=bridge_pb2.ModelAckReceipt.SerializeToString,
         ),
     }

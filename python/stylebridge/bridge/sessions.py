@@ -1,19 +1,25 @@
 """Sessions: who said Hello, what their stream has done, and the registry of them.
 
 A session lives from Hello until its frame stream ends (closed) or breaks off
-(interrupted). Counters and timing windows are updated once per frame on the event
+(interrupted). A stream the server ended for the client's own bad message leaves the
+session open (CONNECTED) so that the client may open another one. A session with no
+open stream (Frames or Models) for ``idle_timeout_s`` is abandoned: ``reap_idle`` ends
+it as interrupted. Counters and timing windows are updated once per frame on the event
 loop (O(1) each); summaries are computed only when the Control service asks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from stylebridge.bridge.domain import InboundFrame, now_us
-from stylebridge.errors import NotFoundError, StateError
+from stylebridge.errors import LimitExceededError, NotFoundError, StateError, StyleBridgeError
 from stylebridge.protocol import (
     ClientCapabilities,
     ClientInfo,
@@ -28,8 +34,16 @@ from stylebridge.protocol import (
 )
 from stylebridge.timing import RateMeter, TimingWindow
 
+_log = logging.getLogger(__name__)
+
 # Models whose timings a session keeps side by side (the oldest are forgotten first).
 MAX_TIMED_MODELS = 16
+# Seconds a session may stay without any open stream before it counts as abandoned.
+DEFAULT_IDLE_TIMEOUT_S = 60.0
+# Longest pause between two looks for abandoned sessions, seconds.
+MAX_REAP_PERIOD_S = 5.0
+# Sessions open at once at most: a client saying Hello in a loop cannot fill memory.
+DEFAULT_MAX_OPEN_SESSIONS = 1024
 
 
 class Session:
@@ -81,6 +95,12 @@ class Session:
         self.model_times: OrderedDict[str, tuple[TimingWindow, TimingWindow]] = OrderedDict()
         # Called with every accepted frame (recordings); must not block.
         self.frame_listeners: list[Callable[[InboundFrame], None]] = []
+        # Highest frame sequence seen (accepted or rejected and stored) in any stream of
+        # the session: numbers strictly increase, so no stored frame is ever overwritten.
+        self.last_sequence: int | None = None
+        # Open Frames and Models streams, and since when (time.monotonic) there were none.
+        self.open_streams = 0
+        self.idle_since = time.monotonic()
 
     # --- life cycle -------------------------------------------------------------
 
@@ -100,6 +120,29 @@ class Session:
                 "close it before opening another, or say Hello for a second session"
             )
         self.state = SessionState.STREAMING
+        self.open_streams += 1
+
+    def close_stream(self, *, keep_open: bool) -> None:
+        """A Frames stream ended; with ``keep_open`` the session goes back to CONNECTED
+        (the client may open another stream), otherwise the caller ends it."""
+        self.stream_closed()
+        if keep_open and self.state is SessionState.STREAMING:
+            self.state = SessionState.CONNECTED
+
+    def stream_opened(self) -> None:
+        """Another stream (Models) is open: the session is not idle."""
+        self.open_streams += 1
+
+    def stream_closed(self) -> None:
+        self.open_streams = max(0, self.open_streams - 1)
+        if not self.open_streams:
+            self.idle_since = time.monotonic()
+
+    def idle_for(self, now: float) -> float:
+        """Seconds without any open stream (0 while one is open or after the end)."""
+        if self.open_streams or self.state is not SessionState.CONNECTED:
+            return 0.0
+        return max(0.0, now - self.idle_since)
 
     def end(self, state: SessionState) -> bool:
         """Move to an end state; False (and no change) when the session had already ended."""
@@ -213,9 +256,18 @@ class Session:
 class SessionRegistry:
     """Sessions of this server process: all open ones and the most recent ended ones."""
 
-    def __init__(self, keep_ended: int = 256) -> None:
+    def __init__(
+        self,
+        keep_ended: int = 256,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+        max_open: int = DEFAULT_MAX_OPEN_SESSIONS,
+    ) -> None:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._keep_ended = keep_ended
+        # Public, like idle_timeout_s.
+        self.max_open = max_open
+        # Public so that a server (or a test) may change it while running.
+        self.idle_timeout_s = idle_timeout_s
 
     def create(
         self,
@@ -227,6 +279,14 @@ class SessionRegistry:
         python_model_id: str,
         engine_model_id: str = "",
     ) -> Session:
+        """A new session; LimitExceededError when ``max_open`` sessions are open."""
+        open_now = len(self._sessions) - sum(1 for s in self._sessions.values() if s.state.ended)
+        if open_now >= self.max_open:
+            raise LimitExceededError(
+                f"this server has {open_now} open sessions, its limit; end the sessions you "
+                f"no longer use (close their Frames streams), or wait: sessions without a "
+                f"stream end after {self.idle_timeout_s:.0f} s"
+            )
         session = Session(
             uuid.uuid4().hex,
             client,
@@ -259,7 +319,32 @@ class SessionRegistry:
     def open_sessions(self) -> list[Session]:
         return [s for s in self._sessions.values() if not s.state.ended]
 
+    def idle_sessions(self, now: float | None = None) -> list[Session]:
+        """CONNECTED sessions without an open stream for ``idle_timeout_s`` or longer."""
+        now = time.monotonic() if now is None else now
+        return [s for s in self._sessions.values() if s.idle_for(now) >= self.idle_timeout_s]
+
     def _forget_old(self) -> None:
         ended = [sid for sid, s in self._sessions.items() if s.state.ended]
         for sid in ended[: max(0, len(ended) - self._keep_ended)]:
             del self._sessions[sid]
+
+
+async def reap_idle(
+    registry: SessionRegistry,
+    end: Callable[[Session], None],
+    stopping: asyncio.Event,
+) -> None:
+    """Until ``stopping`` is set: call ``end`` on every abandoned session (said Hello, or
+    had a stream ended by its own bad message, and opened nothing since)."""
+    while not stopping.is_set():
+        period = min(MAX_REAP_PERIOD_S, max(0.01, registry.idle_timeout_s / 4))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), period)
+        if stopping.is_set():
+            return
+        for session in registry.idle_sessions():
+            try:
+                end(session)
+            except StyleBridgeError as exc:  # e.g. the store is behind: try again later
+                _log.warning("session %s: could not end it: %s", session.session_id, exc)

@@ -301,6 +301,34 @@ def session_summaries(message: control_pb2.ListSessionsResponse) -> list[Session
     return [session_summary(s) for s in message.sessions]
 
 
+@dataclass(frozen=True)
+class StoreStatus:
+    """What the server says of its store: writing, or why not and what was lost."""
+
+    path: str
+    ok: bool
+    error: str
+    failing_since_us: int
+    lost_writes: int
+
+    def describe(self) -> str:
+        if self.ok:
+            lost = f"; {self.lost_writes} writes lost earlier" if self.lost_writes else ""
+            return f"store {self.path}: writing{lost}"
+        return (
+            f"store {self.path}: NOT WRITING ({self.error}); frames are answered but not "
+            f"stored; {self.lost_writes} writes lost so far"
+        )
+
+
+def store_status(message: control_pb2.ListSessionsResponse) -> StoreStatus | None:
+    """None from a server that does not report its store."""
+    if not message.HasField("store"):
+        return None
+    store = message.store
+    return StoreStatus(store.path, store.ok, store.error, store.failing_since_us, store.lost_writes)
+
+
 def record_request(session_id: str, options: RecordOptions) -> control_pb2.RecordRequest:
     return control_pb2.RecordRequest(
         session_id=session_id,

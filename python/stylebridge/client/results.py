@@ -75,6 +75,12 @@ class ClientRunResult:
         return self.count(FrameStatus.FAILED)
 
     @property
+    def rejected(self) -> int:
+        """Frames the server refused for breaking a protocol rule (the client's fault,
+        not the engine's; each result's ``error`` says which rule)."""
+        return self.count(FrameStatus.REJECTED)
+
+    @property
     def dropped_total(self) -> int:
         """Drops as the server reported them (the highest ``dropped_total`` seen)."""
         return max((f.dropped_total for f in self.frames), default=0)

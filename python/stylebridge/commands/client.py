@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stylebridge.commands._connection import (
+    TlsCaOption,
+    TlsOption,
+    TokenFileOption,
+    TokenOption,
+    client_credentials,
+)
 from stylebridge.config import DEFAULT_PORT
 from stylebridge.inference.base import BackendKind
 from stylebridge.sizes import parse_size
@@ -53,9 +60,10 @@ def client(
     no_pixels: Annotated[
         bool, typer.Option("--no-pixels", help="Ask for timings only, not stylized pixels.")
     ] = False,
-    token: Annotated[
-        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
-    ] = None,
+    token: TokenOption = None,
+    token_file: TokenFileOption = None,
+    tls_ca: TlsCaOption = None,
+    tls: TlsOption = False,
     pinned: Annotated[
         bool,
         typer.Option("--pinned", help="Opt out of automatic model pushes (explicit swaps come)."),
@@ -72,9 +80,11 @@ def client(
 
     from stylebridge.config import ClientConfig
 
+    secret, client_tls = client_credentials(token, token_file, tls_ca, tls)
     config = ClientConfig(
         server=server,
-        token=token,
+        token=secret,
+        tls=client_tls,
         fps=fps,
         size=parse_size(size),
         window=window,
@@ -136,8 +146,9 @@ def summary_table(result: ClientRunResult) -> Table:
         ("engine", result.engine_backend),
         ("frames sent / answered", f"{result.sent} / {result.answered}"),
         (
-            "processed / dropped / recorded / failed",
-            f"{result.processed} / {result.dropped} / {result.recorded} / {result.failed}",
+            "processed / dropped / recorded / failed / rejected",
+            f"{result.processed} / {result.dropped} / {result.recorded} / {result.failed}"
+            f" / {result.rejected}",
         ),
         ("engine ms (mean)", _ms(result.engine_ms_mean)),
         ("python ms (mean)", _ms(result.python_ms_mean)),

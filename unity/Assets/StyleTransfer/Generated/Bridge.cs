@@ -56,41 +56,42 @@ namespace StyleBridge.Protocol.V1 {
             "aW1hZ2UYBCABKAsyFS5zdHlsZWJyaWRnZS52MS5JbWFnZRIzCg1lbmdpbmVf",
             "dGltaW5nGAUgASgLMhwuc3R5bGVicmlkZ2UudjEuRW5naW5lVGltaW5nEhAK",
             "CG1vZGVsX2lkGAYgASgJEiwKDWVuZ2luZV9vdXRwdXQYByABKAsyFS5zdHls",
-            "ZWJyaWRnZS52MS5JbWFnZSKrAgoJRnJhbWVEb3duEhAKCHNlcXVlbmNlGAEg",
+            "ZWJyaWRnZS52MS5JbWFnZSK/AgoJRnJhbWVEb3duEhAKCHNlcXVlbmNlGAEg",
             "ASgEEisKBnN0YXR1cxgCIAEoDjIbLnN0eWxlYnJpZGdlLnYxLkZyYW1lU3Rh",
             "dHVzEicKCHN0eWxpemVkGAMgASgLMhUuc3R5bGVicmlkZ2UudjEuSW1hZ2US",
             "GwoTcHl0aG9uX2luZmVyZW5jZV9tcxgEIAEoARIQCghxdWV1ZV9tcxgFIAEo",
             "ARIPCgdiYWNrZW5kGAYgASgJEhAKCG1vZGVsX2lkGAcgASgJEhYKDnBhcml0",
             "eV9wc25yX2RiGAggASgBEhIKCmhhc19wYXJpdHkYCSABKAgSFQoNZHJvcHBl",
             "ZF90b3RhbBgKIAEoBBINCgVlcnJvchgLIAEoCRISCgptb2RlbF9ub3RlGAwg",
-            "ASgJIjMKDU1vZGVsc1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZw",
-            "aW5uZWQYAiABKAgiqQEKDU1vZGVsTWV0YWRhdGESEgoKaW5wdXRfbmFtZRgB",
-            "IAEoCRITCgtvdXRwdXRfbmFtZRgCIAEoCRIUCgxpbnB1dF9sYXlvdXQYAyAB",
-            "KAkSEwoLaW5wdXRfcmFuZ2UYBCABKAISGQoRcmVjb21tZW5kZWRfd2lkdGgY",
-            "BSABKA0SGgoScmVjb21tZW5kZWRfaGVpZ2h0GAYgASgNEg0KBW9wc2V0GAcg",
-            "ASgNIrgBCgpNb2RlbENodW5rEicKBW1vZGVsGAEgASgLMhguc3R5bGVicmlk",
-            "Z2UudjEuTW9kZWxSZWYSEwoLdG90YWxfYnl0ZXMYAiABKAQSDgoGb2Zmc2V0",
-            "GAMgASgEEgwKBGRhdGEYBCABKAwSDAoEbGFzdBgFIAEoCBIvCghtZXRhZGF0",
-            "YRgGIAEoCzIdLnN0eWxlYnJpZGdlLnYxLk1vZGVsTWV0YWRhdGESDwoHcHVz",
-            "aF9pZBgHIAEoCSLsAQoITW9kZWxBY2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIP",
-            "CgdwdXNoX2lkGAIgASgJEicKBW1vZGVsGAMgASgLMhguc3R5bGVicmlkZ2Uu",
-            "djEuTW9kZWxSZWYSKQoGc3RhdHVzGAQgASgOMhkuc3R5bGVicmlkZ2UudjEu",
-            "QWNrU3RhdHVzEhEKCWltcG9ydF9tcxgFIAEoARIRCgl3YXJtdXBfbXMYBiAB",
-            "KAESGgoSZmlyc3RfaW5mZXJlbmNlX21zGAcgASgBEhYKDmZpcnN0X3NlcXVl",
-            "bmNlGAggASgEEg0KBWVycm9yGAkgASgJIhEKD01vZGVsQWNrUmVjZWlwdCqV",
-            "AQoLRnJhbWVTdGF0dXMSHAoYRlJBTUVfU1RBVFVTX1VOU1BFQ0lGSUVEEAAS",
-            "GgoWRlJBTUVfU1RBVFVTX1BST0NFU1NFRBABEhgKFEZSQU1FX1NUQVRVU19E",
-            "Uk9QUEVEEAISGQoVRlJBTUVfU1RBVFVTX1JFQ09SREVEEAMSFwoTRlJBTUVf",
-            "U1RBVFVTX0ZBSUxFRBAEKloKCUFja1N0YXR1cxIaChZBQ0tfU1RBVFVTX1VO",
-            "U1BFQ0lGSUVEEAASFQoRQUNLX1NUQVRVU19BQ1RJVkUQARIaChZBQ0tfU1RB",
-            "VFVTX1JPTExFRF9CQUNLEAIyngIKBkJyaWRnZRJECgVIZWxsbxIcLnN0eWxl",
-            "YnJpZGdlLnYxLkhlbGxvUmVxdWVzdBodLnN0eWxlYnJpZGdlLnYxLkhlbGxv",
-            "UmVzcG9uc2USQAoGRnJhbWVzEhcuc3R5bGVicmlkZ2UudjEuRnJhbWVVcBoZ",
-            "LnN0eWxlYnJpZGdlLnYxLkZyYW1lRG93bigBMAESRQoGTW9kZWxzEh0uc3R5",
-            "bGVicmlkZ2UudjEuTW9kZWxzUmVxdWVzdBoaLnN0eWxlYnJpZGdlLnYxLk1v",
-            "ZGVsQ2h1bmswARJFCghBY2tNb2RlbBIYLnN0eWxlYnJpZGdlLnYxLk1vZGVs",
-            "QWNrGh8uc3R5bGVicmlkZ2UudjEuTW9kZWxBY2tSZWNlaXB0QhqqAhdTdHls",
-            "ZUJyaWRnZS5Qcm90b2NvbC5WMWIGcHJvdG8z"));
+            "ASgJEhIKCmVycm9yX2NvZGUYDSABKA0iMwoNTW9kZWxzUmVxdWVzdBISCgpz",
+            "ZXNzaW9uX2lkGAEgASgJEg4KBnBpbm5lZBgCIAEoCCKpAQoNTW9kZWxNZXRh",
+            "ZGF0YRISCgppbnB1dF9uYW1lGAEgASgJEhMKC291dHB1dF9uYW1lGAIgASgJ",
+            "EhQKDGlucHV0X2xheW91dBgDIAEoCRITCgtpbnB1dF9yYW5nZRgEIAEoAhIZ",
+            "ChFyZWNvbW1lbmRlZF93aWR0aBgFIAEoDRIaChJyZWNvbW1lbmRlZF9oZWln",
+            "aHQYBiABKA0SDQoFb3BzZXQYByABKA0iuAEKCk1vZGVsQ2h1bmsSJwoFbW9k",
+            "ZWwYASABKAsyGC5zdHlsZWJyaWRnZS52MS5Nb2RlbFJlZhITCgt0b3RhbF9i",
+            "eXRlcxgCIAEoBBIOCgZvZmZzZXQYAyABKAQSDAoEZGF0YRgEIAEoDBIMCgRs",
+            "YXN0GAUgASgIEi8KCG1ldGFkYXRhGAYgASgLMh0uc3R5bGVicmlkZ2UudjEu",
+            "TW9kZWxNZXRhZGF0YRIPCgdwdXNoX2lkGAcgASgJIuwBCghNb2RlbEFjaxIS",
+            "CgpzZXNzaW9uX2lkGAEgASgJEg8KB3B1c2hfaWQYAiABKAkSJwoFbW9kZWwY",
+            "AyABKAsyGC5zdHlsZWJyaWRnZS52MS5Nb2RlbFJlZhIpCgZzdGF0dXMYBCAB",
+            "KA4yGS5zdHlsZWJyaWRnZS52MS5BY2tTdGF0dXMSEQoJaW1wb3J0X21zGAUg",
+            "ASgBEhEKCXdhcm11cF9tcxgGIAEoARIaChJmaXJzdF9pbmZlcmVuY2VfbXMY",
+            "ByABKAESFgoOZmlyc3Rfc2VxdWVuY2UYCCABKAQSDQoFZXJyb3IYCSABKAki",
+            "EQoPTW9kZWxBY2tSZWNlaXB0KrABCgtGcmFtZVN0YXR1cxIcChhGUkFNRV9T",
+            "VEFUVVNfVU5TUEVDSUZJRUQQABIaChZGUkFNRV9TVEFUVVNfUFJPQ0VTU0VE",
+            "EAESGAoURlJBTUVfU1RBVFVTX0RST1BQRUQQAhIZChVGUkFNRV9TVEFUVVNf",
+            "UkVDT1JERUQQAxIXChNGUkFNRV9TVEFUVVNfRkFJTEVEEAQSGQoVRlJBTUVf",
+            "U1RBVFVTX1JFSkVDVEVEEAUqWgoJQWNrU3RhdHVzEhoKFkFDS19TVEFUVVNf",
+            "VU5TUEVDSUZJRUQQABIVChFBQ0tfU1RBVFVTX0FDVElWRRABEhoKFkFDS19T",
+            "VEFUVVNfUk9MTEVEX0JBQ0sQAjKeAgoGQnJpZGdlEkQKBUhlbGxvEhwuc3R5",
+            "bGVicmlkZ2UudjEuSGVsbG9SZXF1ZXN0Gh0uc3R5bGVicmlkZ2UudjEuSGVs",
+            "bG9SZXNwb25zZRJACgZGcmFtZXMSFy5zdHlsZWJyaWRnZS52MS5GcmFtZVVw",
+            "Ghkuc3R5bGVicmlkZ2UudjEuRnJhbWVEb3duKAEwARJFCgZNb2RlbHMSHS5z",
+            "dHlsZWJyaWRnZS52MS5Nb2RlbHNSZXF1ZXN0Ghouc3R5bGVicmlkZ2UudjEu",
+            "TW9kZWxDaHVuazABEkUKCEFja01vZGVsEhguc3R5bGVicmlkZ2UudjEuTW9k",
+            "ZWxBY2saHy5zdHlsZWJyaWRnZS52MS5Nb2RlbEFja1JlY2VpcHRCGqoCF1N0",
+            "eWxlQnJpZGdlLlByb3RvY29sLlYxYgZwcm90bzM="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::StyleBridge.Protocol.V1.CommonReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::StyleBridge.Protocol.V1.FrameStatus), typeof(global::StyleBridge.Protocol.V1.AckStatus), }, null, new pbr::GeneratedClrTypeInfo[] {
@@ -102,7 +103,7 @@ namespace StyleBridge.Protocol.V1 {
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.HelloResponse), global::StyleBridge.Protocol.V1.HelloResponse.Parser, new[]{ "ProtocolVersion", "SessionId", "Limits", "Capabilities", "PythonModel", "ServerVersion" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.EngineTiming), global::StyleBridge.Protocol.V1.EngineTiming.Parser, new[]{ "InferenceMs", "Method" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.FrameUp), global::StyleBridge.Protocol.V1.FrameUp.Parser, new[]{ "SessionId", "Sequence", "CaptureTimeUs", "Image", "EngineTiming", "ModelId", "EngineOutput" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.FrameDown), global::StyleBridge.Protocol.V1.FrameDown.Parser, new[]{ "Sequence", "Status", "Stylized", "PythonInferenceMs", "QueueMs", "Backend", "ModelId", "ParityPsnrDb", "HasParity", "DroppedTotal", "Error", "ModelNote" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.FrameDown), global::StyleBridge.Protocol.V1.FrameDown.Parser, new[]{ "Sequence", "Status", "Stylized", "PythonInferenceMs", "QueueMs", "Backend", "ModelId", "ParityPsnrDb", "HasParity", "DroppedTotal", "Error", "ModelNote", "ErrorCode" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelsRequest), global::StyleBridge.Protocol.V1.ModelsRequest.Parser, new[]{ "SessionId", "Pinned" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelMetadata), global::StyleBridge.Protocol.V1.ModelMetadata.Parser, new[]{ "InputName", "OutputName", "InputLayout", "InputRange", "RecommendedWidth", "RecommendedHeight", "Opset" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelChunk), global::StyleBridge.Protocol.V1.ModelChunk.Parser, new[]{ "Model", "TotalBytes", "Offset", "Data", "Last", "Metadata", "PushId" }, null, null, null, null),
@@ -132,6 +133,13 @@ namespace StyleBridge.Protocol.V1 {
     /// Python inference failed on this frame; `error` says why.
     /// </summary>
     [pbr::OriginalName("FRAME_STATUS_FAILED")] Failed = 4,
+    /// <summary>
+    /// The frame broke a rule of the protocol (sizes, pixel format, timings, sequence,
+    /// a limit) and nothing ran on it: `error` names the field and what to send,
+    /// `error_code` is the gRPC status code it would have ended a call with
+    /// (3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED). The stream goes on.
+    /// </summary>
+    [pbr::OriginalName("FRAME_STATUS_REJECTED")] Rejected = 5,
   }
 
   public enum AckStatus {
@@ -1264,7 +1272,8 @@ namespace StyleBridge.Protocol.V1 {
 
   /// <summary>
   /// Limits the server enforces; a message over a limit is refused with
-  /// RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming the limit.
+  /// RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming the limit (a frame over a limit
+  /// is answered FRAME_STATUS_REJECTED with that code in FrameDown.error_code).
   /// </summary>
   public sealed partial class ServerLimits : pb::IMessage<ServerLimits>
   #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
@@ -2683,7 +2692,9 @@ namespace StyleBridge.Protocol.V1 {
     public const int SequenceFieldNumber = 2;
     private ulong sequence_;
     /// <summary>
-    /// Strictly increasing within a stream, starting anywhere.
+    /// Strictly increasing within a session, starting anywhere below 2^63; a frame
+    /// that does not increase it is rejected (FRAME_STATUS_REJECTED). A rejected
+    /// frame's number counts as used.
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
@@ -2698,7 +2709,8 @@ namespace StyleBridge.Protocol.V1 {
     public const int CaptureTimeUsFieldNumber = 3;
     private long captureTimeUs_;
     /// <summary>
-    /// When the frame was captured, microseconds since the Unix epoch (client clock).
+    /// When the frame was captured, microseconds since the Unix epoch (client clock);
+    /// >= 0 (0 = not known).
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
@@ -3121,6 +3133,7 @@ namespace StyleBridge.Protocol.V1 {
       droppedTotal_ = other.droppedTotal_;
       error_ = other.error_;
       modelNote_ = other.modelNote_;
+      errorCode_ = other.errorCode_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -3281,7 +3294,7 @@ namespace StyleBridge.Protocol.V1 {
     public const int ErrorFieldNumber = 11;
     private string error_ = "";
     /// <summary>
-    /// Why the frame failed (FRAME_STATUS_FAILED only).
+    /// Why the frame failed or was rejected (FRAME_STATUS_FAILED, FRAME_STATUS_REJECTED).
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
@@ -3305,6 +3318,22 @@ namespace StyleBridge.Protocol.V1 {
       get { return modelNote_; }
       set {
         modelNote_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "error_code" field.</summary>
+    public const int ErrorCodeFieldNumber = 13;
+    private uint errorCode_;
+    /// <summary>
+    /// FRAME_STATUS_REJECTED only: the gRPC status code number of the rejection
+    /// (google.rpc.Code: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED); 0 otherwise.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public uint ErrorCode {
+      get { return errorCode_; }
+      set {
+        errorCode_ = value;
       }
     }
 
@@ -3335,6 +3364,7 @@ namespace StyleBridge.Protocol.V1 {
       if (DroppedTotal != other.DroppedTotal) return false;
       if (Error != other.Error) return false;
       if (ModelNote != other.ModelNote) return false;
+      if (ErrorCode != other.ErrorCode) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -3354,6 +3384,7 @@ namespace StyleBridge.Protocol.V1 {
       if (DroppedTotal != 0UL) hash ^= DroppedTotal.GetHashCode();
       if (Error.Length != 0) hash ^= Error.GetHashCode();
       if (ModelNote.Length != 0) hash ^= ModelNote.GetHashCode();
+      if (ErrorCode != 0) hash ^= ErrorCode.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -3420,6 +3451,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(98);
         output.WriteString(ModelNote);
       }
+      if (ErrorCode != 0) {
+        output.WriteRawTag(104);
+        output.WriteUInt32(ErrorCode);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -3478,6 +3513,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(98);
         output.WriteString(ModelNote);
       }
+      if (ErrorCode != 0) {
+        output.WriteRawTag(104);
+        output.WriteUInt32(ErrorCode);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -3523,6 +3562,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (ModelNote.Length != 0) {
         size += 1 + pb::CodedOutputStream.ComputeStringSize(ModelNote);
+      }
+      if (ErrorCode != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt32Size(ErrorCode);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -3574,6 +3616,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (other.ModelNote.Length != 0) {
         ModelNote = other.ModelNote;
+      }
+      if (other.ErrorCode != 0) {
+        ErrorCode = other.ErrorCode;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -3641,6 +3686,10 @@ namespace StyleBridge.Protocol.V1 {
             ModelNote = input.ReadString();
             break;
           }
+          case 104: {
+            ErrorCode = input.ReadUInt32();
+            break;
+          }
         }
       }
     #endif
@@ -3705,6 +3754,10 @@ namespace StyleBridge.Protocol.V1 {
           }
           case 98: {
             ModelNote = input.ReadString();
+            break;
+          }
+          case 104: {
+            ErrorCode = input.ReadUInt32();
             break;
           }
         }

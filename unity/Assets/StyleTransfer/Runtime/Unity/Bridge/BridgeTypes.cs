@@ -93,7 +93,7 @@ namespace StyleBridge.Bridge
 
         public ulong Sequence { get; }
 
-        /// <summary>"processed", "dropped", "recorded" or "failed".</summary>
+        /// <summary>"processed", "dropped", "recorded", "failed" or "rejected" (the frame broke a protocol rule; see Error).</summary>
         public string Status { get; }
 
         public double PythonMs { get; }

@@ -174,6 +174,8 @@ namespace StyleBridge.Bridge
                     return "recorded";
                 case FrameStatus.Failed:
                     return "failed";
+                case FrameStatus.Rejected:
+                    return "rejected";
                 default:
                     return "unspecified";
             }
