@@ -95,7 +95,9 @@ def test_watch_interval_is_clamped() -> None:
 def test_non_loopback_host_needs_a_token(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="without a token"):
         ServerConfig(host="0.0.0.0", store=tmp_path / "s.sqlite")
-    assert ServerConfig(host="0.0.0.0", token="secret").host == "0.0.0.0"
+    with pytest.raises(InvalidInputError, match="at least 16"):
+        ServerConfig(host="0.0.0.0", token="secret")
+    assert ServerConfig(host="0.0.0.0", token="a-long-enough-secret").host == "0.0.0.0"
     assert ServerConfig(host="::1").host == "::1"
 
 
@@ -285,7 +287,6 @@ async def test_frames_for_an_unknown_session_is_not_found(tmp_path: Path) -> Non
             "method is not set",
         ),
         (lambda m: setattr(m, "sequence", 1), "INVALID_ARGUMENT", "does not increase"),
-        (lambda m: setattr(m, "session_id", "other"), "INVALID_ARGUMENT", "belongs to"),
         (lambda m: setattr(m.image, "width", 5000), "RESOURCE_EXHAUSTED", "limit"),
         (
             lambda m: m.engine_output.CopyFrom(
@@ -296,25 +297,52 @@ async def test_frames_for_an_unknown_session_is_not_found(tmp_path: Path) -> Non
         ),
     ],
 )
-async def test_invalid_frame_ends_the_stream_with_its_status(
+async def test_invalid_frame_is_rejected_and_the_stream_goes_on(
     tmp_path: Path,
     mutate,
     code: str,
     needle: str,
 ) -> None:
+    # Issue 7: a frame whose content breaks a rule is answered REJECTED (with the
+    # status code and message it used to end the stream with); the stream goes on.
     rgb = random_frame()
     async with running_server(tmp_path) as server, stubs(server) as (bridge, _):
         session_id = await _hello(bridge)
         bad = frame_up(2, rgb)
         mutate(bad)
-        details = await _expect_status(
-            _stream_all(bridge, [frame_up(1, rgb, session_id=session_id), bad]),
-            getattr(grpc.StatusCode, code),
+        answers = await _stream_all(
+            bridge, [frame_up(1, rgb, session_id=session_id), bad, frame_up(3, rgb)]
         )
-        assert needle in details
+        # A rejection is answered at once, maybe before an earlier frame in inference.
+        assert sorted(a.sequence for a in answers) == sorted([1, bad.sequence, 3])
+        (rejected,) = [a for a in answers if a.status == bridge_pb2.FRAME_STATUS_REJECTED]
+        assert rejected.sequence == bad.sequence
+        assert rejected.error_code == getattr(grpc.StatusCode, code).value[0]
+        assert needle in rejected.error
+        assert answers[-1].sequence == 3
+        assert answers[-1].status == bridge_pb2.FRAME_STATUS_PROCESSED
         session = server.sessions.get(session_id)
         await wait_for(lambda: session.state.ended)
-        assert session.state is SessionState.INTERRUPTED
+        assert session.state is SessionState.CLOSED
+        assert session.frames_rejected == 1 and session.frames_received == 2
+
+
+async def test_another_session_id_mid_stream_ends_the_stream(tmp_path: Path) -> None:
+    rgb = random_frame()
+    async with running_server(tmp_path) as server, stubs(server) as (bridge, _):
+        session_id = await _hello(bridge)
+        details = await _expect_status(
+            _stream_all(
+                bridge,
+                [frame_up(1, rgb, session_id=session_id), frame_up(2, rgb, session_id="other")],
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        assert "belongs to" in details
+        session = server.sessions.get(session_id)
+        await wait_for(lambda: session.open_streams == 0)
+        # The stream ended for the client's own bad message: the session stays open.
+        assert session.state is SessionState.CONNECTED
         assert session.frames_rejected == 1 and session.frames_received == 1
 
 
@@ -326,11 +354,12 @@ async def test_frame_over_the_byte_limit_is_resource_exhausted(tmp_path: Path) -
         stubs(server) as (bridge, _),
     ):
         session_id = await _hello(bridge)
-        details = await _expect_status(
-            _stream_all(bridge, [frame_up(1, rgb, session_id=session_id)]),
-            grpc.StatusCode.RESOURCE_EXHAUSTED,
-        )
-        assert "max_frame_bytes" in details
+        # Issue 7: answered REJECTED with RESOURCE_EXHAUSTED's code; the stream goes on.
+        (answer,) = await _stream_all(bridge, [frame_up(1, rgb, session_id=session_id)])
+        assert answer.status == bridge_pb2.FRAME_STATUS_REJECTED
+        assert answer.error_code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+        assert "max_frame_bytes" in answer.error
+        assert server.sessions.get(session_id).frames_rejected == 1
 
 
 async def test_second_concurrent_stream_is_refused(tmp_path: Path) -> None:

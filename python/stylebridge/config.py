@@ -12,6 +12,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from stylebridge.credentials import (
+    TOKEN_ENV,
+    ClientTls,
+    ServerTls,
+    check_exposed_token_length,
+    check_token_text,
+)
 from stylebridge.errors import InvalidInputError
 from stylebridge.inference.base import BackendKind
 
@@ -77,7 +84,10 @@ class ServerConfig(BaseModel):
     store: Path = DEFAULT_STORE
     limits: Limits = Field(default_factory=Limits)
     # Required unless host is a loopback address; sent as `authorization: Bearer`.
+    # Comes from STYLEBRIDGE_TOKEN or --token-file (see credentials.resolve_token).
     token: SecretStr | None = None
+    # Certificate and key (credentials.load_server_tls); None serves plain text.
+    tls: ServerTls | None = None
     # Seconds in-flight RPCs get to finish when the server stops.
     grace_s: float = Field(default=2.0, ge=0.0)
     # Catalog folder watched for models to push (``stylebridge serve --catalog``).
@@ -90,13 +100,25 @@ class ServerConfig(BaseModel):
 
     @model_validator(mode="after")
     def _exposed_needs_token(self) -> ServerConfig:
-        if not is_loopback(self.host) and (self.token is None or not self.token.get_secret_value()):
+        if self.token is not None:
+            value = self.token.get_secret_value()
+            if check_token_text(value, "of the server") != value:
+                raise InvalidInputError("the server's token has surrounding whitespace; strip it")
+        if is_loopback(self.host):
+            return self
+        if self.token is None:
             raise InvalidInputError(
                 f"refusing to listen on {self.host!r} without a token: anything but a loopback "
-                "address is reachable from other machines; pass --token (or set "
-                "STYLEBRIDGE_TOKEN), or listen on 127.0.0.1"
+                f"address is reachable from other machines; set {TOKEN_ENV} or pass "
+                "--token-file, or listen on 127.0.0.1"
             )
+        check_exposed_token_length(self.token.get_secret_value())
         return self
+
+    @property
+    def exposed(self) -> bool:
+        """Whether other machines can reach the server (any non-loopback address)."""
+        return not is_loopback(self.host)
 
     @property
     def address(self) -> str:
@@ -115,6 +137,8 @@ class ClientConfig(BaseModel):
 
     server: str = f"127.0.0.1:{DEFAULT_PORT}"
     token: SecretStr | None = None
+    # None speaks plain text; ClientTls.load(ca) speaks TLS trusting ``ca`` (or the system).
+    tls: ClientTls | None = None
     # Frames per second to send; 0 sends as fast as the server answers.
     fps: float = Field(default=30.0, ge=0.0, le=1000.0)
     # Folder of images, one image or a video; None streams the built-in frames.

@@ -11,6 +11,7 @@ token. Both wrap the behaviour of the handler the server found, keeping its kind
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import inspect
 import logging
@@ -20,7 +21,7 @@ from typing import Any
 import grpc
 import grpc.aio
 
-from stylebridge.errors import StyleBridgeError, UnauthenticatedError
+from stylebridge.errors import InvalidInputError, StyleBridgeError, UnauthenticatedError
 
 _log = logging.getLogger(__name__)
 
@@ -105,32 +106,49 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 def _refuse(behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
     message = (
         f"{method} needs the server's token: send the metadata entry "
-        "'authorization: Bearer <token>' (stylebridge client --token)"
+        "'authorization: Bearer <token>' (stylebridge client: set STYLEBRIDGE_TOKEN or pass "
+        "--token-file)"
     )
+
+    def refuse(context: grpc.aio.ServicerContext) -> UnauthenticatedError:
+        # The peer only: never the metadata, which holds whatever token was tried.
+        _log.warning("refused %s from %s: missing or wrong token", method, context.peer())
+        return UnauthenticatedError(message)
+
     if inspect.isasyncgenfunction(behaviour):
 
         async def stream_behaviour(
             request: Any, context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
-            raise UnauthenticatedError(message)
+            raise refuse(context)
             yield  # pragma: no cover - makes this an async generator like the original
 
         return stream_behaviour
 
     async def unary_behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        raise UnauthenticatedError(message)
+        raise refuse(context)
 
     return unary_behaviour
+
+
+def _digest(value: bytes) -> bytes:
+    # Comparing fixed-size digests hides the token's length as well as its content.
+    return hashlib.sha256(value).digest()
 
 
 class TokenInterceptor(grpc.aio.ServerInterceptor):
     """Refuses calls whose ``authorization`` metadata is not ``Bearer <token>``.
 
+    Exactly one ``authorization`` entry is accepted (several are refused, after every
+    one has been compared, so their number and order leak nothing about the token);
+    the scheme is case-insensitive (RFC 7235); the token is compared in constant time.
     Place it after ErrorInterceptor so that the refusal becomes UNAUTHENTICATED.
     """
 
     def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}".encode()
+        if not token:
+            raise InvalidInputError("TokenInterceptor needs a non-empty token")
+        self._expected = _digest(token.encode())
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -141,8 +159,20 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         return wrap_handler(handler, handler_call_details.method, _refuse)
 
     def _authorized(self, details: grpc.HandlerCallDetails) -> bool:
+        matches = 0
+        entries = 0
         for key, value in details.invocation_metadata or ():
-            if key == "authorization":
-                given = value.encode() if isinstance(value, str) else bytes(value)
-                return hmac.compare_digest(given, self._expected)
-        return False
+            if key.lower() != "authorization":
+                continue
+            entries += 1
+            matches += hmac.compare_digest(_digest(_bearer_token(value)), self._expected)
+        return entries == 1 and matches == 1
+
+
+def _bearer_token(value: str | bytes) -> bytes:
+    """The credentials of a ``Bearer`` value; b"" for any other scheme or shape."""
+    raw = value if isinstance(value, bytes) else value.encode("utf-8", "replace")
+    scheme, _, credentials = raw.partition(b" ")
+    if scheme.lower() != b"bearer":
+        return b""
+    return credentials

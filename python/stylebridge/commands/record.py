@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stylebridge.commands._connection import (
+    Connection,
+    TlsCaOption,
+    TlsOption,
+    TokenFileOption,
+    TokenOption,
+)
 from stylebridge.config import DEFAULT_PORT
 
 if TYPE_CHECKING:
@@ -39,9 +46,10 @@ def record(
     max_frames: Annotated[
         int, typer.Option(min=0, help="Stop after this many frames (0 = until the session ends).")
     ] = 0,
-    token: Annotated[
-        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
-    ] = None,
+    token: TokenOption = None,
+    token_file: TokenFileOption = None,
+    tls_ca: TlsCaOption = None,
+    tls: TlsOption = False,
 ) -> None:
     """Record every Nth frame of a live session (near-duplicates skipped) as PNGs."""
     from rich.console import Console
@@ -51,7 +59,15 @@ def record(
     options = RecordOptions(every_n=every, min_change=min_change, max_frames=max_frames)
     console = Console()
     try:
-        result = asyncio.run(_record(server, token, session, out, options, console))
+        result = asyncio.run(
+            _record(
+                Connection.from_options(server, token, token_file, tls_ca, tls),
+                session,
+                out,
+                options,
+                console,
+            )
+        )
     except KeyboardInterrupt:
         console.print("stopped")
         return
@@ -59,8 +75,7 @@ def record(
 
 
 async def _record(
-    server: str,
-    token: str | None,
+    connection: Connection,
     session_id: str,
     out: Path,
     options: RecordOptions,
@@ -68,7 +83,6 @@ async def _record(
 ) -> RecordingResult:
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    from stylebridge.client import ControlClient
     from stylebridge.client.recording import RecordedFrame, record_to_folder
 
     total = options.max_frames or None
@@ -85,5 +99,5 @@ async def _record(
         def on_frame(frame: RecordedFrame, path: Path) -> None:
             progress.update(task, advance=1, last=f"{path.name} (change {frame.mean_change:.1f})")
 
-        async with ControlClient(server, token=token) as control:
+        async with connection.control() as control:
             return await record_to_folder(control, session_id, out, options, on_frame=on_frame)

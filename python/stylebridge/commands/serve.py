@@ -18,7 +18,12 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to listen on; anything but loopback needs --token.")
+        str,
+        typer.Option(
+            help="Address to listen on. The default, 127.0.0.1, is this machine only; "
+            "anything else (0.0.0.0: every network) needs a token (STYLEBRIDGE_TOKEN or "
+            "--token-file) and should use --tls-cert/--tls-key."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 picks a free one).")] = (
         DEFAULT_PORT
@@ -35,13 +40,30 @@ def serve(
     store: Annotated[Path, typer.Option(help="SQLite file for sessions and timings.")] = (
         DEFAULT_STORE
     ),
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File whose first line is the token clients must send "
+            "('authorization: Bearer TOKEN'); keep it private (chmod 600). Without it, "
+            "the token comes from the STYLEBRIDGE_TOKEN environment variable.",
+            show_default=False,
+        ),
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(
-            envvar="STYLEBRIDGE_TOKEN",
-            help="Clients must send 'authorization: Bearer TOKEN'.",
+            help="The token itself. Visible to other local users (ps) and kept in shell "
+            "history: prefer STYLEBRIDGE_TOKEN or --token-file.",
             show_default=False,
         ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="PEM certificate (chain) to serve TLS with; needs --tls-key."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(help="PEM private key of --tls-cert (unencrypted; keep it private)."),
     ] = None,
     queue_depth: Annotated[
         int, typer.Option(min=1, help="Frames waiting per stream before the newest wins.")
@@ -64,15 +86,18 @@ def serve(
 
     from stylebridge.bridge import BridgeServer, run_server
     from stylebridge.config import Limits, ServerConfig
+    from stylebridge.credentials import load_server_tls, resolve_token
 
     console = Console()
+    resolved = resolve_token(argument=token, token_file=token_file)
     config = ServerConfig(
         host=host,
         port=port,
         model=model,
         backend=backend,
         store=store,
-        token=token,
+        token=resolved.value if resolved is not None else None,
+        tls=load_server_tls(tls_cert, tls_key),
         limits=Limits(frame_queue_depth=queue_depth, inference_workers=workers),
         catalog=catalog,
         settle_s=settle,
@@ -95,8 +120,16 @@ def serve(
                 f"  watching [bold]{config.catalog}[/] ({len(registry.models())} models{note}): "
                 "new files are pushed live"
             )
-        if config.token is not None:
-            console.print("  token required (authorization: Bearer …)")
+        if resolved is not None:
+            console.print(f"  token required ({resolved.describe()})")
+        if config.tls is not None:
+            console.print(f"  TLS on ({config.tls.cert})")
+        elif config.exposed:
+            console.print(
+                "  [bold yellow]TLS off[/]: reachable from other machines, the token and "
+                "frames travel in clear text; add --tls-cert/--tls-key "
+                "(see `stylebridge doctor`)"
+            )
         console.print("  Ctrl+C to stop")
 
     run_server(config, on_started=started)

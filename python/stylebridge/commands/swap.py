@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stylebridge.commands._connection import (
+    Connection,
+    TlsCaOption,
+    TlsOption,
+    TokenFileOption,
+    TokenOption,
+)
 from stylebridge.config import DEFAULT_PORT
 from stylebridge.errors import InvalidInputError
 
@@ -52,16 +59,18 @@ def swap(
     timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds to wait for each client's acknowledgement.")
     ] = 10.0,
-    token: Annotated[
-        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
-    ] = None,
+    token: TokenOption = None,
+    token_file: TokenFileOption = None,
+    tls_ca: TlsCaOption = None,
+    tls: TlsOption = False,
 ) -> None:
     """Push MODEL to running clients; each validates, loads, swaps between frames and acks."""
     from rich.console import Console
 
     if bool(session) == all_sessions:
         raise InvalidInputError("pass either --session ID (repeatable) or --all")
-    ref, outcomes = asyncio.run(_swap(server, token, model, session or [], all_sessions, timeout))
+    connection = Connection.from_options(server, token, token_file, tls_ca, tls)
+    ref, outcomes = asyncio.run(_swap(connection, model, session or [], all_sessions, timeout))
     console = Console()
     console.print(swap_table(ref, outcomes))
     if not outcomes:
@@ -71,29 +80,27 @@ def swap(
 
 
 async def _swap(
-    server: str,
-    token: str | None,
+    connection: Connection,
     model: str,
     sessions: list[str],
     all_sessions: bool,
     timeout: float,
 ) -> tuple[ModelRef, list[SwapOutcome]]:
-    from stylebridge.client import ControlClient
-
-    async with ControlClient(server, token=token) as control:
+    async with connection.control() as control:
         return await control.swap(model, sessions, all_sessions=all_sessions, ack_timeout_s=timeout)
 
 
 def models(
     server: Annotated[str, typer.Option(help=_SERVER_HELP)] = _DEFAULT_SERVER,
-    token: Annotated[
-        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
-    ] = None,
+    token: TokenOption = None,
+    token_file: TokenFileOption = None,
+    tls_ca: TlsCaOption = None,
+    tls: TlsOption = False,
 ) -> None:
     """The server's model registry: versions, sizes and each engine's verdict."""
     from rich.console import Console
 
-    listing = asyncio.run(_models(server, token))
+    listing = asyncio.run(_models(Connection.from_options(server, token, token_file, tls_ca, tls)))
     console = Console()
     console.print(models_table(listing))
     for m in listing.models:
@@ -104,10 +111,8 @@ def models(
                 console.print(f"[red]{m.model.model_id} on {check.engine}[/]: {check.reason}")
 
 
-async def _models(server: str, token: str | None) -> ModelList:
-    from stylebridge.client import ControlClient
-
-    async with ControlClient(server, token=token) as control:
+async def _models(connection: Connection) -> ModelList:
+    async with connection.control() as control:
         return await control.list_models()
 
 

@@ -22,6 +22,16 @@ namespace Grpc.Core
         public static ChannelCredentials Insecure { get { throw new NotImplementedException(); } }
     }
 
+    // Source: Grpc.Core.Api/SslCredentials.cs; XML `T:Grpc.Core.SslCredentials`,
+    // `M:Grpc.Core.SslCredentials.#ctor` (system roots) and `M:Grpc.Core.SslCredentials.#ctor(System.String)`
+    // (PEM root certificates) in com.unity.ml-agents Plugins/ProtoBuffer/Grpc.Core.Api/lib/net45/Grpc.Core.Api.xml.
+    // Constructors taking a KeyCertificatePair or VerifyPeerCallback are left out.
+    public sealed class SslCredentials : ChannelCredentials
+    {
+        public SslCredentials() { throw new NotImplementedException(); }
+        public SslCredentials(string rootCertificates) { throw new NotImplementedException(); }
+    }
+
     // Source: Grpc.Core.Api/StatusCode.cs (numbers are the gRPC status codes).
     public enum StatusCode
     {

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using StyleBridge.Core;
 using StyleBridge.Inference;
 using StyleBridge.Swap;
@@ -19,13 +20,23 @@ namespace StyleBridge.Bridge
     public sealed class BridgeClient : MonoBehaviour
     {
         private const int MaxReadbacksInFlight = 3;
+        // Same variable as the Python side; read when the Token field is empty.
+        private const string TokenVariable = "STYLEBRIDGE_TOKEN";
 
         [Header("Server")]
         [Tooltip("host:port of `stylebridge serve` (default 127.0.0.1:50051).")]
         [SerializeField] private string m_Address = "127.0.0.1:50051";
 
-        [Tooltip("Bearer token, when the server requires one (servers listening beyond 127.0.0.1 do).")]
+        [Tooltip("Bearer token, when the server requires one (servers listening beyond 127.0.0.1 do). "
+            + "Saved with the scene: prefer leaving it empty and setting STYLEBRIDGE_TOKEN in the environment.")]
         [SerializeField] private string m_Token = "";
+
+        [Tooltip("Speak TLS, for a server started with --tls-cert/--tls-key.")]
+        [SerializeField] private bool m_UseTls;
+
+        [Tooltip("PEM file of the root certificate to trust (e.g. the server's self-signed certificate); "
+            + "empty = the system's roots. Setting it turns TLS on.")]
+        [SerializeField] private string m_RootCertificatePath = "";
 
         [Tooltip("Connect when Play starts (and when the component is re-enabled).")]
         [SerializeField] private bool m_ConnectOnEnable = true;
@@ -175,10 +186,37 @@ namespace StyleBridge.Bridge
                 Debug.LogWarning("StyleBridge: " + m_LastProblem);
                 return;
             }
-            var settings = new BridgeSettings(m_Address, m_Token, m_Pinned, m_PixelFormat, 5);
+            string roots;
+            if (!TryReadRootCertificates(out roots))
+            {
+                return;
+            }
+            string token = m_Token.Length > 0 ? m_Token : (Environment.GetEnvironmentVariable(TokenVariable) ?? "").Trim();
+            var settings = new BridgeSettings(m_Address, token, m_Pinned, m_PixelFormat, 5, m_UseTls, roots);
             m_AnnouncedModel = CurrentModel();
             m_Connection = BridgeConnectionFactory.Create(settings, Describe());
             m_LastProblem = "";
+        }
+
+        /// <summary>Reads <c>m_RootCertificatePath</c> ("" when unset); false, with the problem reported, when it cannot.</summary>
+        private bool TryReadRootCertificates(out string roots)
+        {
+            roots = "";
+            if (string.IsNullOrEmpty(m_RootCertificatePath))
+            {
+                return true;
+            }
+            try
+            {
+                roots = File.ReadAllText(m_RootCertificatePath);
+                return true;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                m_LastProblem = "cannot read the root certificate " + m_RootCertificatePath + ": " + e.Message;
+                Debug.LogWarning("StyleBridge: " + m_LastProblem);
+                return false;
+            }
         }
 
         /// <summary>Connects to another server (e.g. from the StyleBridge window).</summary>

@@ -115,7 +115,7 @@ namespace StyleBridge.Bridge
             CancellationTokenSource session = CancellationTokenSource.CreateLinkedTokenSource(m_Stop.Token);
             try
             {
-                channel = new Channel(m_Settings.Address, ChannelCredentials.Insecure);
+                channel = new Channel(m_Settings.Address, Credentials(m_Settings));
                 var invoker = new DefaultCallInvoker(channel);
                 m_Machine.OnChannelReady(Now());
                 Publish();
@@ -249,6 +249,18 @@ namespace StyleBridge.Bridge
                         + ": " + e.Status.Detail + " (" + e.Status.StatusCode + ")"));
                 }
             }
+        }
+
+        /// <summary>TLS trusting the configured root (or the system's roots), or plain text.</summary>
+        private static ChannelCredentials Credentials(BridgeSettings settings)
+        {
+            if (!settings.UseTls)
+            {
+                return ChannelCredentials.Insecure;
+            }
+            return settings.RootCertificates.Length > 0
+                ? new SslCredentials(settings.RootCertificates)
+                : new SslCredentials();
         }
 
         private CallOptions Options(DateTime? deadline, CancellationToken token)

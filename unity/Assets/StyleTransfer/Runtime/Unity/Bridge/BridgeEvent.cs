@@ -59,13 +59,15 @@ namespace StyleBridge.Bridge
     public sealed class BridgeSettings
     {
         public BridgeSettings(string address, string token, bool pinned, WirePixelFormat pixelFormat,
-            double helloTimeoutSeconds)
+            double helloTimeoutSeconds, bool useTls = false, string rootCertificates = null)
         {
             Address = string.IsNullOrEmpty(address) ? "127.0.0.1:50051" : address.Trim();
             Token = token ?? "";
             Pinned = pinned;
             PixelFormat = pixelFormat;
             HelloTimeoutSeconds = helloTimeoutSeconds > 0 ? helloTimeoutSeconds : 5;
+            RootCertificates = rootCertificates ?? "";
+            UseTls = useTls || RootCertificates.Length > 0;
         }
 
         /// <summary>host:port of the StyleBridge server.</summary>
@@ -79,6 +81,12 @@ namespace StyleBridge.Bridge
 
         public WirePixelFormat PixelFormat { get; }
         public double HelloTimeoutSeconds { get; }
+
+        /// <summary>Speak TLS (a server started with --tls-cert/--tls-key); false = plain text.</summary>
+        public bool UseTls { get; }
+
+        /// <summary>PEM root certificate(s) to trust ("" = the system's); e.g. the server's self-signed one.</summary>
+        public string RootCertificates { get; }
     }
 
     /// <summary>The connection as the main thread sees it; every member is non-blocking.</summary>
