@@ -76,9 +76,10 @@ def test_round_trip(tmp_path: Path) -> None:
             store.record_frame(record)
         store.end_session("s1", STATE_ENDED, 9_000_000)
         assert store.flush(10.0)
+        owner = store.instance_id  # the store stamps the server owning each session
         assert store.sessions() == [
-            session(state=STATE_ENDED, ended_at_us=9_000_000),
-            session("s2", started_at_us=5_000_000, state="connected"),
+            session(state=STATE_ENDED, ended_at_us=9_000_000, server_id=owner),
+            session("s2", started_at_us=5_000_000, state="connected", server_id=owner),
         ]
         assert store.session("s2").state == "connected"
         assert store.frames("s1") == records
@@ -249,6 +250,20 @@ def test_a_bad_row_costs_only_itself(tmp_path: Path, caplog: pytest.LogCaptureFi
         assert store.flush()
         assert len(store.frames("s1")) == 21
     assert "UNIQUE constraint failed" in caplog.text
+
+
+def test_a_row_sqlite_cannot_bind_costs_only_itself(tmp_path: Path) -> None:
+    # sqlite3 raises OverflowError, not sqlite3.Error, for integers over 2**63 - 1.
+    with Store(tmp_path / "s.db") as store:
+        store.start_session(session())
+        store.record_frame(frame(1))
+        store.record_frame(frame(2**63))
+        store.record_frame(frame(3))
+        assert store.flush()
+        assert store.write_stats().failed == 1
+        store.record_frame(frame(4))  # the writer thread is still alive
+        assert store.flush()
+        assert [f.sequence for f in store.frames("s1")] == [1, 3, 4]
 
 
 def test_full_queue_drops_frames_and_never_blocks(tmp_path: Path) -> None:

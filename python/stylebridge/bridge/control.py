@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
+import grpc
 import grpc.aio
 
 from stylebridge.bridge import convert, convert_models
 from stylebridge.bridge.push import PushManager
 from stylebridge.bridge.recording import record_session
+from stylebridge.bridge.servicer import decoding
 from stylebridge.bridge.sessions import SessionRegistry
 from stylebridge.bridge.validation import list_models
 from stylebridge.errors import StateError
+from stylebridge.store import StoreHealth
 from stylebridge.v1 import control_pb2, control_pb2_grpc
 
 # WatchSessionStats interval bounds, milliseconds (control.proto).
@@ -29,9 +32,15 @@ def clamp_interval_ms(interval_ms: int) -> int:
 class ControlServicer(control_pb2_grpc.ControlServicer):
     """Sessions and their statistics, read from the server's registry."""
 
-    def __init__(self, registry: SessionRegistry, pushes: PushManager | None = None) -> None:
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        pushes: PushManager | None = None,
+        store_health: Callable[[], StoreHealth] | None = None,
+    ) -> None:
         self._registry = registry
         self._pushes = pushes
+        self._store_health = store_health
 
     def _need_pushes(self) -> PushManager:
         if self._pushes is None:
@@ -62,13 +71,14 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
     async def ListSessions(
         self, request: control_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
     ) -> control_pb2.ListSessionsResponse:
-        return convert.sessions_to_proto([s.summary() for s in self._registry])
+        health = self._store_health() if self._store_health is not None else None
+        return convert_models.sessions_to_proto([s.summary() for s in self._registry], health)
 
     async def GetSessionStats(
         self, request: control_pb2.GetSessionStatsRequest, context: grpc.aio.ServicerContext
     ) -> control_pb2.SessionStats:
         session = self._registry.get(convert.session_id_of(request))
-        return convert.stats_to_proto(session.stats())
+        return convert_models.stats_to_proto(session.stats())
 
     async def WatchSessionStats(
         self, request: control_pb2.WatchSessionStatsRequest, context: grpc.aio.ServicerContext
@@ -77,7 +87,7 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
         session = self._registry.get(convert.session_id_of(request))
         interval_s = clamp_interval_ms(convert.watch_interval_ms(request)) / 1000.0
         while True:
-            yield convert.stats_to_proto(session.stats())
+            yield convert_models.stats_to_proto(session.stats())
             await asyncio.sleep(interval_s)
 
     async def RecordFrames(
@@ -89,3 +99,28 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
         async with contextlib.aclosing(record_session(session, policy)) as frames:
             async for kept in frames:
                 yield convert_models.recorded_frame_to_proto(kept.frame, kept.mean_change)
+
+
+def add_control_servicer(servicer: ControlServicer, server: grpc.aio.Server) -> None:
+    """Register the Control service with requests decoded by the servicer, so that
+    malformed bytes get INVALID_ARGUMENT instead of grpc's UNKNOWN (see
+    ``servicer.decoding``). Use it instead of the generated
+    ``add_ControlServicer_to_server``.
+    """
+    service = control_pb2.DESCRIPTOR.services_by_name["Control"]
+    handlers = {}
+    for method in service.methods:
+        request_type = getattr(control_pb2, method.input_type.name)
+        response_type = getattr(control_pb2, method.output_type.name)
+        behaviour = decoding(getattr(servicer, method.name), request_type)
+        factory = (
+            grpc.unary_stream_rpc_method_handler
+            if method.server_streaming
+            else grpc.unary_unary_rpc_method_handler
+        )
+        handlers[method.name] = factory(
+            behaviour, response_serializer=response_type.SerializeToString
+        )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(service.full_name, handlers),)
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 import grpc
 import grpc.aio
 
-from stylebridge.bridge.control import ControlServicer
+from stylebridge.bridge.control import ControlServicer, add_control_servicer
 from stylebridge.bridge.following import ModelBackends
 from stylebridge.bridge.interceptors import ErrorInterceptor, TokenInterceptor
 from stylebridge.bridge.push import PushManager
@@ -36,7 +36,6 @@ from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.inference.base import BackendKind, InferenceBackend
 from stylebridge.protocol import ModelRef, SessionState
 from stylebridge.store import Store
-from stylebridge.v1 import control_pb2_grpc
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +57,16 @@ def grpc_server_options(config: ServerConfig) -> list[tuple[str, int]]:
         # Two servers on one port would split the clients between them silently.
         ("grpc.so_reuseport", 0),
     ]
+
+
+def _bind(server: grpc.aio.Server, config: ServerConfig) -> int:
+    """Add the listening port, with TLS when the config has a certificate; the port bound."""
+    if config.tls is None:
+        return server.add_insecure_port(config.address)
+    credentials = grpc.ssl_server_credentials(
+        [(config.tls.private_key.get_secret_value(), config.tls.certificate_chain)]
+    )
+    return server.add_secure_port(config.address, credentials)
 
 
 def default_backend_factory(config: ServerConfig) -> BackendFactory | None:
@@ -132,6 +141,13 @@ class BridgeServer:
         return self._registry
 
     @property
+    def store(self) -> Store:
+        """The server's store (its ``health`` says whether frames are being stored)."""
+        if self._deps is None:
+            raise StateError("the server has not started; use `async with BridgeServer(...)`")
+        return self._deps.store
+
+    @property
     def python_backend(self) -> str:
         """Backend description, or "none" when the server only records frames."""
         return self._deps.python_backend if self._deps else "none"
@@ -200,12 +216,10 @@ class BridgeServer:
             interceptors.append(TokenInterceptor(config.token.get_secret_value()))
         server = grpc.aio.server(options=grpc_server_options(config), interceptors=interceptors)
         add_bridge_servicer(BridgeServicer(deps), server)
-        control_pb2_grpc.add_ControlServicer_to_server(
-            ControlServicer(self._registry, pushes), server
-        )
+        add_control_servicer(ControlServicer(self._registry, pushes, lambda: store.health), server)
         address = config.address
         try:
-            self._port = server.add_insecure_port(address)
+            self._port = _bind(server, config)
         except RuntimeError as exc:
             raise StateError(
                 f"cannot listen on {address}: {exc}; is another server using the port? "
@@ -220,11 +234,19 @@ class BridgeServer:
             self._exit.push_async_callback(self._watcher.close)
             await self._watcher.start()
         _log.info(
-            "bridge listening on %s (python: %s, model %s)",
+            "bridge listening on %s (tls %s, token %s; python: %s, model %s)",
             self.address,
+            "on" if config.tls is not None else "off",
+            "required" if config.token is not None else "not required",
             deps.python_backend,
             deps.python_model.model_id or "-",
         )
+        if config.exposed and config.tls is None:
+            _log.warning(
+                "%s is reachable from other machines without TLS: the token and the frames "
+                "travel in clear text; pass --tls-cert and --tls-key",
+                self.address,
+            )
 
     async def _start_pushes(
         self, store: Store, runner: InferenceRunner | None

@@ -7,36 +7,47 @@ from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
+from pydantic import SecretStr
 
 from stylebridge.client import convert
+from stylebridge.client.channel import ChannelOption, auth_metadata, open_channel
 from stylebridge.client.recording import RecordedFrame, RecordOptions
 from stylebridge.config import ClientConfig
+from stylebridge.credentials import ClientTls
 from stylebridge.protocol import ModelList, ModelRef, SessionStats, SessionSummary, SwapOutcome
-from stylebridge.v1 import control_pb2_grpc
+from stylebridge.v1 import control_pb2, control_pb2_grpc
 
 T = TypeVar("T")
 
 # Recorded frames come back whole: room for a 4K RGB8 frame.
-_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+_CHANNEL_OPTIONS: tuple[ChannelOption, ...] = (
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+)
 
 
 class ControlClient:
     """Reads a bridge server's sessions; use ``async with ControlClient(server)``."""
 
-    def __init__(self, server: str, *, token: str | None = None, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        server: str,
+        *,
+        token: SecretStr | str | None = None,
+        tls: ClientTls | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
         self._server = server
-        self._metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Bearer {token}"),) if token else ()
-        )
+        self._metadata = auth_metadata(token)
         self._timeout_s = timeout_s
-        self._channel = grpc.aio.insecure_channel(server, options=_CHANNEL_OPTIONS)
+        self._channel = open_channel(server, options=_CHANNEL_OPTIONS, token=token, tls=tls)
         self._stub = control_pb2_grpc.ControlStub(self._channel)
         self._closed = False
 
     @classmethod
     def from_config(cls, config: ClientConfig) -> ControlClient:
-        token = config.token.get_secret_value() if config.token is not None else None
-        return cls(config.server, token=token, timeout_s=config.connect_timeout_s)
+        return cls(
+            config.server, token=config.token, tls=config.tls, timeout_s=config.connect_timeout_s
+        )
 
     async def __aenter__(self) -> ControlClient:
         return self
@@ -52,15 +63,21 @@ class ControlClient:
 
     async def list_sessions(self) -> list[SessionSummary]:
         """Sessions the server knows (open and recently ended)."""
+        return convert.session_summaries(await self._list_sessions())
+
+    async def store_status(self) -> convert.StoreStatus | None:
+        """Whether the server's store is writing (None: the server does not say)."""
+        return convert.store_status(await self._list_sessions())
+
+    async def _list_sessions(self) -> control_pb2.ListSessionsResponse:
         try:
-            response = await self._stub.ListSessions(
+            return await self._stub.ListSessions(
                 convert.list_sessions_request(),
                 metadata=self._metadata,
                 timeout=self._timeout_s,
             )
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._server) from exc
-        return convert.session_summaries(response)
 
     async def session_stats(self, session_id: str) -> SessionStats:
         """One session's counters and timings; NotFoundError for an unknown id."""

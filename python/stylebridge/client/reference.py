@@ -23,12 +23,13 @@ import numpy as np
 
 from stylebridge import PROTOCOL_VERSION
 from stylebridge.client import convert
+from stylebridge.client.channel import open_channel
 from stylebridge.client.engine import ReferenceEngine
 from stylebridge.client.pushes import FrameSlot, ModelPushes, PushOptions
 from stylebridge.client.results import ClientRunResult, FrameResult
 from stylebridge.client.swap import SwapAck
 from stylebridge.config import ClientConfig
-from stylebridge.errors import StateError
+from stylebridge.errors import StateError, StyleBridgeError
 from stylebridge.frames import FrameSource, PixelFormat, builtin_frames
 from stylebridge.protocol import (
     ClientCapabilities,
@@ -95,12 +96,18 @@ class ReferenceClient:
         self._metadata = auth_metadata(config)
         self._ran = False
         self._closed = False
+        self._stream: _Stream | None = None
 
     @property
     def hello(self) -> HelloReply:
         if self._hello is None:
             raise StateError("not connected: call connect() (or use `async with`) first")
         return self._hello
+
+    @property
+    def sent(self) -> int:
+        """Frames written on this session's stream so far (also after it broke off)."""
+        return self._stream.sent if self._stream is not None else 0
 
     @property
     def engine(self) -> ReferenceEngine:
@@ -149,8 +156,11 @@ class ReferenceClient:
                 else builtin_frames(config.size)
             )
         self._source = iter(self._frames)
-        self._channel = grpc.aio.insecure_channel(
-            config.server, options=channel_options(config.size)
+        self._channel = open_channel(
+            config.server,
+            options=channel_options(config.size),
+            token=config.token,
+            tls=config.tls,
         )
         self._stub = bridge_pb2_grpc.BridgeStub(self._channel)
         engine = self._engine
@@ -246,11 +256,15 @@ class ReferenceClient:
             count=frames,
             on_result=self._on_result,
         )
+        self._stream = stream
         start = time.perf_counter()
         try:
             await stream.run()
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._config.server) from exc
+        except asyncio.InvalidStateError as exc:
+            # A write after the call ended (the server went away): its status says why.
+            raise await _ended_call_error(call, self._config.server) from exc
         finally:
             if not call.done():
                 call.cancel()
@@ -397,6 +411,13 @@ class _Stream:
             self._window.release()
             if self._on_result is not None:
                 self._on_result(result)
+
+
+async def _ended_call_error(call: grpc.aio.StreamStreamCall, server: str) -> StyleBridgeError:
+    code = await call.code()
+    details = await call.details()
+    error = grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+    return convert.error_from_rpc(error, server)
 
 
 def _wire_image(rgb: np.ndarray) -> convert.WireImage:

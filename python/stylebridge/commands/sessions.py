@@ -8,12 +8,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stylebridge.commands._connection import (
+    Connection,
+    TlsCaOption,
+    TlsOption,
+    TokenFileOption,
+    TokenOption,
+)
 from stylebridge.config import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from stylebridge.client.convert import StoreStatus
     from stylebridge.protocol import SessionStats, SessionSummary, SwapOutcome
 
 
@@ -33,36 +41,37 @@ def sessions(
     interval_ms: Annotated[
         int, typer.Option(min=100, max=10_000, help="Refresh period of --watch.")
     ] = 1000,
-    token: Annotated[
-        str | None, typer.Option(envvar="STYLEBRIDGE_TOKEN", show_default=False)
-    ] = None,
+    token: TokenOption = None,
+    token_file: TokenFileOption = None,
+    tls_ca: TlsCaOption = None,
+    tls: TlsOption = False,
 ) -> None:
     """List a server's sessions; with --watch, follow one session's statistics."""
     from rich.console import Console
 
     console = Console()
+    connection = Connection.from_options(server, token, token_file, tls_ca, tls)
     if watch is None:
-        summaries = asyncio.run(_list(server, token))
+        summaries, store = asyncio.run(_list(connection))
         console.print(sessions_table(summaries))
+        if store is not None:
+            style = "dim" if store.ok else "bold red"
+            console.print(store.describe(), style=style, markup=False, highlight=False)
     else:
-        asyncio.run(_watch(server, token, watch, interval_ms, console))
+        asyncio.run(_watch(connection, watch, interval_ms, console))
 
 
-async def _list(server: str, token: str | None) -> list[SessionSummary]:
-    from stylebridge.client import ControlClient
-
-    async with ControlClient(server, token=token) as control:
-        return await control.list_sessions()
+async def _list(connection: Connection) -> tuple[list[SessionSummary], StoreStatus | None]:
+    async with connection.control() as control:
+        return await control.list_sessions(), await control.store_status()
 
 
 async def _watch(
-    server: str, token: str | None, session_id: str, interval_ms: int, console: Console
+    connection: Connection, session_id: str, interval_ms: int, console: Console
 ) -> None:
     from rich.live import Live
 
-    from stylebridge.client import ControlClient
-
-    async with ControlClient(server, token=token) as control:
+    async with connection.control() as control:
         first = await control.session_stats(session_id)
         with Live(stats_table(first), console=console, refresh_per_second=4) as live:
             if first.session.state.ended:

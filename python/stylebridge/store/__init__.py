@@ -7,7 +7,10 @@ from stylebridge.store.records import (
     STATE_INTERRUPTED,
     STATE_STREAMING,
     FrameRecord,
+    ServerRecord,
     SessionRecord,
+    StoreGap,
+    StoreHealth,
     SwapRecord,
     WriteStats,
 )
@@ -22,8 +25,11 @@ __all__ = [
     "STATE_INTERRUPTED",
     "STATE_STREAMING",
     "FrameRecord",
+    "ServerRecord",
     "SessionRecord",
     "Store",
+    "StoreGap",
+    "StoreHealth",
     "SwapRecord",
     "WriteStats",
 ]

@@ -32,6 +32,9 @@ class SessionRecord:
     peer: str = ""
     python_backend: str = ""
     python_model_id: str = ""
+    # The server instance (``servers.instance_id``) that owns the session; the store
+    # fills it in. Start-up marks interrupted only the open sessions of servers gone.
+    server_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,3 +107,61 @@ class WriteStats:
     committed: int
     dropped: int
     failed: int
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """One server process that wrote to the store (a row of ``servers``).
+
+    ``heartbeat_us`` is refreshed every ``heartbeat_s`` by the server's writer thread;
+    ``stopped_at_us`` is set by a clean stop. ``host`` names the machine and its pid
+    namespace, so that a pid is only checked where it means the same process.
+    """
+
+    instance_id: str
+    pid: int
+    host: str
+    started_at_us: int
+    heartbeat_us: int
+    heartbeat_s: float
+    stopped_at_us: int | None = None
+
+
+@dataclass(frozen=True)
+class StoreGap:
+    """A stretch of time the store could not write (disk full, read-only, I/O error),
+    recorded once writing works again: what was lost is counted, never silent."""
+
+    server_id: str
+    started_at_us: int
+    ended_at_us: int
+    reason: str
+    lost_writes: int
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """Whether the store is writing now, and what it could not store so far.
+
+    ``ok`` is False from the first failed write of a store-wide condition (SQLite's
+    ``database or disk is full``, ``attempt to write a readonly database``, I/O errors)
+    until a write commits again; ``error`` is SQLite's reason for it.
+    """
+
+    path: str
+    ok: bool
+    error: str
+    failing_since_us: int | None
+    # Writes that never reached the file: failed (SQLite refused) plus dropped (queue full).
+    lost_writes: int
+    stats: WriteStats
+
+    def describe(self) -> str:
+        """One line for tables and logs."""
+        if self.ok:
+            lost = f"; {self.lost_writes} writes lost earlier" if self.lost_writes else ""
+            return f"store {self.path}: writing{lost}"
+        return (
+            f"store {self.path}: NOT WRITING ({self.error}); frames are answered but not "
+            f"stored; {self.lost_writes} writes lost so far"
+        )

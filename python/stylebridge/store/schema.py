@@ -109,6 +109,28 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, model_id, width, height)
     ) WITHOUT ROWID;
     """,
+    # 5: servers sharing one store (each marks interrupted only the sessions of servers
+    # that are gone), the owner of each session, and stretches the store could not write.
+    """
+    CREATE TABLE servers (
+        instance_id     TEXT PRIMARY KEY,
+        pid             INTEGER NOT NULL,
+        host            TEXT NOT NULL DEFAULT '',
+        started_at_us   INTEGER NOT NULL,
+        heartbeat_us    INTEGER NOT NULL,
+        heartbeat_s     REAL NOT NULL,
+        stopped_at_us   INTEGER
+    );
+    ALTER TABLE sessions ADD COLUMN server_id TEXT NOT NULL DEFAULT '';
+    CREATE TABLE store_gaps (
+        server_id       TEXT NOT NULL,
+        started_at_us   INTEGER NOT NULL,
+        ended_at_us     INTEGER NOT NULL,
+        reason          TEXT NOT NULL,
+        lost_writes     INTEGER NOT NULL,
+        PRIMARY KEY (server_id, started_at_us)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -139,15 +161,25 @@ def migrate(conn: sqlite3.Connection, where: str) -> int:
                 f"{where} is an SQLite file of something else (tables but no StyleBridge "
                 f"schema version); use another --store path"
             )
-    for version in range(found, SCHEMA_VERSION):
-        script = MIGRATIONS[version]
-        # executescript commits any open transaction first, then runs the script as is.
+    while True:
+        # One transaction per migration, the version re-read under the write lock: two
+        # servers opening one new store at once must not both run a migration.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
-            )
-        except sqlite3.Error:
+            version = user_version(conn)
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return found
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    return found
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration (they hold no ';' inside literals)."""
+    return [part.strip() for part in script.split(";") if part.strip()]

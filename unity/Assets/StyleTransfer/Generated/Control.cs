@@ -35,83 +35,87 @@ namespace StyleBridge.Protocol.V1 {
             "CSABKAMSDAoEcGVlchgKIAEoCRIuCgxhY3RpdmVfbW9kZWwYCyABKAsyGC5z",
             "dHlsZWJyaWRnZS52MS5Nb2RlbFJlZhIuCglsYXN0X3N3YXAYDCABKAsyGy5z",
             "dHlsZWJyaWRnZS52MS5Td2FwT3V0Y29tZRIOCgZwaW5uZWQYDSABKAgSEwoL",
-            "bW9kZWxzX29wZW4YDiABKAgiSAoUTGlzdFNlc3Npb25zUmVzcG9uc2USMAoI",
+            "bW9kZWxzX29wZW4YDiABKAgidAoUTGlzdFNlc3Npb25zUmVzcG9uc2USMAoI",
             "c2Vzc2lvbnMYASADKAsyHi5zdHlsZWJyaWRnZS52MS5TZXNzaW9uU3VtbWFy",
-            "eSIsChZHZXRTZXNzaW9uU3RhdHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASAB",
-            "KAkiQwoYV2F0Y2hTZXNzaW9uU3RhdHNSZXF1ZXN0EhIKCnNlc3Npb25faWQY",
-            "ASABKAkSEwoLaW50ZXJ2YWxfbXMYAiABKA0icAoNVGltaW5nU3VtbWFyeRIN",
-            "CgVjb3VudBgBIAEoBBIPCgdtZWFuX21zGAIgASgBEg4KBnA1MF9tcxgDIAEo",
-            "ARIOCgZwOTBfbXMYBCABKAESDgoGcDk5X21zGAUgASgBEg8KB2xhc3RfbXMY",
-            "BiABKAEisAQKDFNlc3Npb25TdGF0cxIvCgdzZXNzaW9uGAEgASgLMh4uc3R5",
-            "bGVicmlkZ2UudjEuU2Vzc2lvblN1bW1hcnkSFwoPZnJhbWVzX3JlY2VpdmVk",
-            "GAIgASgEEhgKEGZyYW1lc19wcm9jZXNzZWQYAyABKAQSFgoOZnJhbWVzX2Ry",
-            "b3BwZWQYBCABKAQSFQoNZnJhbWVzX2ZhaWxlZBgFIAEoBBIXCg9mcmFtZXNf",
-            "cmVqZWN0ZWQYBiABKAQSLQoGZW5naW5lGAcgASgLMh0uc3R5bGVicmlkZ2Uu",
-            "djEuVGltaW5nU3VtbWFyeRI6ChRlbmdpbmVfdGltaW5nX21ldGhvZBgIIAEo",
-            "DjIcLnN0eWxlYnJpZGdlLnYxLlRpbWluZ01ldGhvZBItCgZweXRob24YCSAB",
-            "KAsyHS5zdHlsZWJyaWRnZS52MS5UaW1pbmdTdW1tYXJ5EiwKBXF1ZXVlGAog",
-            "ASgLMh0uc3R5bGVicmlkZ2UudjEuVGltaW5nU3VtbWFyeRITCgtyZWNlaXZl",
-            "X2ZwcxgLIAEoARIUCgxwYXJpdHlfY291bnQYDCABKAQSGwoTcGFyaXR5X3Bz",
-            "bnJfbWVhbl9kYhgNIAEoARIbChNwYXJpdHlfcHNucl9sYXN0X2RiGA4gASgB",
-            "EhYKDnB5dGhvbl9iYWNrZW5kGA8gASgJEi8KCXBlcl9tb2RlbBgQIAMoCzIc",
-            "LnN0eWxlYnJpZGdlLnYxLk1vZGVsVGltaW5ncyJ+CgxNb2RlbFRpbWluZ3MS",
-            "EAoIbW9kZWxfaWQYASABKAkSLQoGZW5naW5lGAIgASgLMh0uc3R5bGVicmlk",
-            "Z2UudjEuVGltaW5nU3VtbWFyeRItCgZweXRob24YAyABKAsyHS5zdHlsZWJy",
-            "aWRnZS52MS5UaW1pbmdTdW1tYXJ5IlkKC1N3YXBSZXF1ZXN0EhAKCG1vZGVs",
-            "X2lkGAEgASgJEhMKC3Nlc3Npb25faWRzGAIgAygJEgsKA2FsbBgDIAEoCBIW",
-            "Cg5hY2tfdGltZW91dF9tcxgEIAEoDSL2AgoLU3dhcE91dGNvbWUSEgoKc2Vz",
-            "c2lvbl9pZBgBIAEoCRIPCgdwdXNoX2lkGAIgASgJEioKBnJlc3VsdBgDIAEo",
-            "DjIaLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXN1bHQSDgoGcmVhc29uGAQgASgJ",
-            "EiwKCmZyb21fbW9kZWwYBSABKAsyGC5zdHlsZWJyaWRnZS52MS5Nb2RlbFJl",
-            "ZhIqCgh0b19tb2RlbBgGIAEoCzIYLnN0eWxlYnJpZGdlLnYxLk1vZGVsUmVm",
-            "Eg8KB3B1c2hfbXMYByABKAESEQoJaW1wb3J0X21zGAggASgBEhEKCXdhcm11",
-            "cF9tcxgJIAEoARIaChJmaXJzdF9pbmZlcmVuY2VfbXMYCiABKAESFgoOZmly",
-            "c3Rfc2VxdWVuY2UYCyABKAQSFwoPcmVxdWVzdGVkX2F0X3VzGAwgASgDEhcK",
-            "D2NvbXBsZXRlZF9hdF91cxgNIAEoAxIPCgd0cmlnZ2VyGA4gASgJImYKDFN3",
-            "YXBSZXNwb25zZRInCgVtb2RlbBgBIAEoCzIYLnN0eWxlYnJpZGdlLnYxLk1v",
-            "ZGVsUmVmEi0KCG91dGNvbWVzGAIgAygLMhsuc3R5bGVicmlkZ2UudjEuU3dh",
-            "cE91dGNvbWUiEwoRTGlzdE1vZGVsc1JlcXVlc3QiPgoLRW5naW5lQ2hlY2sS",
-            "DgoGZW5naW5lGAEgASgJEg8KB3ZlcmRpY3QYAiABKAkSDgoGcmVhc29uGAMg",
-            "ASgJIvABCglNb2RlbEluZm8SJwoFbW9kZWwYASABKAsyGC5zdHlsZWJyaWRn",
-            "ZS52MS5Nb2RlbFJlZhIMCgRmaWxlGAIgASgJEhIKCnNpemVfYnl0ZXMYAyAB",
-            "KAQSDQoFdmFsaWQYBCABKAgSDQoFZXJyb3IYBSABKAkSLAoHZW5naW5lcxgG",
-            "IAMoCzIbLnN0eWxlYnJpZGdlLnYxLkVuZ2luZUNoZWNrEg0KBW9wc2V0GAcg",
-            "ASgNEhMKC2lucHV0X3JhbmdlGAggASgCEhgKEHJlZ2lzdGVyZWRfYXRfdXMY",
-            "CSABKAMSDgoGcmVjaXBlGAogASgJImoKEkxpc3RNb2RlbHNSZXNwb25zZRIp",
-            "CgZtb2RlbHMYASADKAsyGS5zdHlsZWJyaWRnZS52MS5Nb2RlbEluZm8SDwoH",
-            "Y2F0YWxvZxgCIAEoCRIYChBjdXJyZW50X21vZGVsX2lkGAMgASgJIlwKDVJl",
-            "Y29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdldmVyeV9uGAIg",
-            "ASgNEhIKCm1pbl9jaGFuZ2UYAyABKAESEgoKbWF4X2ZyYW1lcxgEIAEoDSJ1",
-            "Cg1SZWNvcmRlZEZyYW1lEhAKCHNlcXVlbmNlGAEgASgEEhcKD2NhcHR1cmVf",
-            "dGltZV91cxgCIAEoAxIkCgVpbWFnZRgDIAEoCzIVLnN0eWxlYnJpZGdlLnYx",
-            "LkltYWdlEhMKC21lYW5fY2hhbmdlGAQgASgBKqABCgxTZXNzaW9uU3RhdGUS",
-            "HQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhsKF1NFU1NJT05fU1RB",
-            "VEVfQ09OTkVDVEVEEAESGwoXU0VTU0lPTl9TVEFURV9TVFJFQU1JTkcQAhIY",
-            "ChRTRVNTSU9OX1NUQVRFX0NMT1NFRBADEh0KGVNFU1NJT05fU1RBVEVfSU5U",
-            "RVJSVVBURUQQBCrMAQoKU3dhcFJlc3VsdBIbChdTV0FQX1JFU1VMVF9VTlNQ",
-            "RUNJRklFRBAAEhYKElNXQVBfUkVTVUxUX0FDVElWRRABEhsKF1NXQVBfUkVT",
-            "VUxUX1JPTExFRF9CQUNLEAISFwoTU1dBUF9SRVNVTFRfUkVGVVNFRBADEhkK",
-            "FVNXQVBfUkVTVUxUX1RJTUVEX09VVBAEEhkKFVNXQVBfUkVTVUxUX1VOQ0hB",
-            "TkdFRBAFEh0KGVNXQVBfUkVTVUxUX05PVF9DT05ORUNURUQQBjKEBAoHQ29u",
-            "dHJvbBJZCgxMaXN0U2Vzc2lvbnMSIy5zdHlsZWJyaWRnZS52MS5MaXN0U2Vz",
-            "c2lvbnNSZXF1ZXN0GiQuc3R5bGVicmlkZ2UudjEuTGlzdFNlc3Npb25zUmVz",
-            "cG9uc2USVwoPR2V0U2Vzc2lvblN0YXRzEiYuc3R5bGVicmlkZ2UudjEuR2V0",
-            "U2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJpZGdlLnYxLlNlc3Npb25T",
-            "dGF0cxJdChFXYXRjaFNlc3Npb25TdGF0cxIoLnN0eWxlYnJpZGdlLnYxLldh",
-            "dGNoU2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJpZGdlLnYxLlNlc3Np",
-            "b25TdGF0czABEkEKBFN3YXASGy5zdHlsZWJyaWRnZS52MS5Td2FwUmVxdWVz",
-            "dBocLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXNwb25zZRJTCgpMaXN0TW9kZWxz",
-            "EiEuc3R5bGVicmlkZ2UudjEuTGlzdE1vZGVsc1JlcXVlc3QaIi5zdHlsZWJy",
-            "aWRnZS52MS5MaXN0TW9kZWxzUmVzcG9uc2USTgoMUmVjb3JkRnJhbWVzEh0u",
-            "c3R5bGVicmlkZ2UudjEuUmVjb3JkUmVxdWVzdBodLnN0eWxlYnJpZGdlLnYx",
-            "LlJlY29yZGVkRnJhbWUwAUIaqgIXU3R5bGVCcmlkZ2UuUHJvdG9jb2wuVjFi",
-            "BnByb3RvMw=="));
+            "eRIqCgVzdG9yZRgCIAEoCzIbLnN0eWxlYnJpZGdlLnYxLlN0b3JlSGVhbHRo",
+            "ImUKC1N0b3JlSGVhbHRoEgwKBHBhdGgYASABKAkSCgoCb2sYAiABKAgSDQoF",
+            "ZXJyb3IYAyABKAkSGAoQZmFpbGluZ19zaW5jZV91cxgEIAEoAxITCgtsb3N0",
+            "X3dyaXRlcxgFIAEoBCIsChZHZXRTZXNzaW9uU3RhdHNSZXF1ZXN0EhIKCnNl",
+            "c3Npb25faWQYASABKAkiQwoYV2F0Y2hTZXNzaW9uU3RhdHNSZXF1ZXN0EhIK",
+            "CnNlc3Npb25faWQYASABKAkSEwoLaW50ZXJ2YWxfbXMYAiABKA0icAoNVGlt",
+            "aW5nU3VtbWFyeRINCgVjb3VudBgBIAEoBBIPCgdtZWFuX21zGAIgASgBEg4K",
+            "BnA1MF9tcxgDIAEoARIOCgZwOTBfbXMYBCABKAESDgoGcDk5X21zGAUgASgB",
+            "Eg8KB2xhc3RfbXMYBiABKAEisAQKDFNlc3Npb25TdGF0cxIvCgdzZXNzaW9u",
+            "GAEgASgLMh4uc3R5bGVicmlkZ2UudjEuU2Vzc2lvblN1bW1hcnkSFwoPZnJh",
+            "bWVzX3JlY2VpdmVkGAIgASgEEhgKEGZyYW1lc19wcm9jZXNzZWQYAyABKAQS",
+            "FgoOZnJhbWVzX2Ryb3BwZWQYBCABKAQSFQoNZnJhbWVzX2ZhaWxlZBgFIAEo",
+            "BBIXCg9mcmFtZXNfcmVqZWN0ZWQYBiABKAQSLQoGZW5naW5lGAcgASgLMh0u",
+            "c3R5bGVicmlkZ2UudjEuVGltaW5nU3VtbWFyeRI6ChRlbmdpbmVfdGltaW5n",
+            "X21ldGhvZBgIIAEoDjIcLnN0eWxlYnJpZGdlLnYxLlRpbWluZ01ldGhvZBIt",
+            "CgZweXRob24YCSABKAsyHS5zdHlsZWJyaWRnZS52MS5UaW1pbmdTdW1tYXJ5",
+            "EiwKBXF1ZXVlGAogASgLMh0uc3R5bGVicmlkZ2UudjEuVGltaW5nU3VtbWFy",
+            "eRITCgtyZWNlaXZlX2ZwcxgLIAEoARIUCgxwYXJpdHlfY291bnQYDCABKAQS",
+            "GwoTcGFyaXR5X3BzbnJfbWVhbl9kYhgNIAEoARIbChNwYXJpdHlfcHNucl9s",
+            "YXN0X2RiGA4gASgBEhYKDnB5dGhvbl9iYWNrZW5kGA8gASgJEi8KCXBlcl9t",
+            "b2RlbBgQIAMoCzIcLnN0eWxlYnJpZGdlLnYxLk1vZGVsVGltaW5ncyJ+CgxN",
+            "b2RlbFRpbWluZ3MSEAoIbW9kZWxfaWQYASABKAkSLQoGZW5naW5lGAIgASgL",
+            "Mh0uc3R5bGVicmlkZ2UudjEuVGltaW5nU3VtbWFyeRItCgZweXRob24YAyAB",
+            "KAsyHS5zdHlsZWJyaWRnZS52MS5UaW1pbmdTdW1tYXJ5IlkKC1N3YXBSZXF1",
+            "ZXN0EhAKCG1vZGVsX2lkGAEgASgJEhMKC3Nlc3Npb25faWRzGAIgAygJEgsK",
+            "A2FsbBgDIAEoCBIWCg5hY2tfdGltZW91dF9tcxgEIAEoDSL2AgoLU3dhcE91",
+            "dGNvbWUSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdwdXNoX2lkGAIgASgJEioK",
+            "BnJlc3VsdBgDIAEoDjIaLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXN1bHQSDgoG",
+            "cmVhc29uGAQgASgJEiwKCmZyb21fbW9kZWwYBSABKAsyGC5zdHlsZWJyaWRn",
+            "ZS52MS5Nb2RlbFJlZhIqCgh0b19tb2RlbBgGIAEoCzIYLnN0eWxlYnJpZGdl",
+            "LnYxLk1vZGVsUmVmEg8KB3B1c2hfbXMYByABKAESEQoJaW1wb3J0X21zGAgg",
+            "ASgBEhEKCXdhcm11cF9tcxgJIAEoARIaChJmaXJzdF9pbmZlcmVuY2VfbXMY",
+            "CiABKAESFgoOZmlyc3Rfc2VxdWVuY2UYCyABKAQSFwoPcmVxdWVzdGVkX2F0",
+            "X3VzGAwgASgDEhcKD2NvbXBsZXRlZF9hdF91cxgNIAEoAxIPCgd0cmlnZ2Vy",
+            "GA4gASgJImYKDFN3YXBSZXNwb25zZRInCgVtb2RlbBgBIAEoCzIYLnN0eWxl",
+            "YnJpZGdlLnYxLk1vZGVsUmVmEi0KCG91dGNvbWVzGAIgAygLMhsuc3R5bGVi",
+            "cmlkZ2UudjEuU3dhcE91dGNvbWUiEwoRTGlzdE1vZGVsc1JlcXVlc3QiPgoL",
+            "RW5naW5lQ2hlY2sSDgoGZW5naW5lGAEgASgJEg8KB3ZlcmRpY3QYAiABKAkS",
+            "DgoGcmVhc29uGAMgASgJIvABCglNb2RlbEluZm8SJwoFbW9kZWwYASABKAsy",
+            "GC5zdHlsZWJyaWRnZS52MS5Nb2RlbFJlZhIMCgRmaWxlGAIgASgJEhIKCnNp",
+            "emVfYnl0ZXMYAyABKAQSDQoFdmFsaWQYBCABKAgSDQoFZXJyb3IYBSABKAkS",
+            "LAoHZW5naW5lcxgGIAMoCzIbLnN0eWxlYnJpZGdlLnYxLkVuZ2luZUNoZWNr",
+            "Eg0KBW9wc2V0GAcgASgNEhMKC2lucHV0X3JhbmdlGAggASgCEhgKEHJlZ2lz",
+            "dGVyZWRfYXRfdXMYCSABKAMSDgoGcmVjaXBlGAogASgJImoKEkxpc3RNb2Rl",
+            "bHNSZXNwb25zZRIpCgZtb2RlbHMYASADKAsyGS5zdHlsZWJyaWRnZS52MS5N",
+            "b2RlbEluZm8SDwoHY2F0YWxvZxgCIAEoCRIYChBjdXJyZW50X21vZGVsX2lk",
+            "GAMgASgJIlwKDVJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIP",
+            "CgdldmVyeV9uGAIgASgNEhIKCm1pbl9jaGFuZ2UYAyABKAESEgoKbWF4X2Zy",
+            "YW1lcxgEIAEoDSJ1Cg1SZWNvcmRlZEZyYW1lEhAKCHNlcXVlbmNlGAEgASgE",
+            "EhcKD2NhcHR1cmVfdGltZV91cxgCIAEoAxIkCgVpbWFnZRgDIAEoCzIVLnN0",
+            "eWxlYnJpZGdlLnYxLkltYWdlEhMKC21lYW5fY2hhbmdlGAQgASgBKqABCgxT",
+            "ZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhsK",
+            "F1NFU1NJT05fU1RBVEVfQ09OTkVDVEVEEAESGwoXU0VTU0lPTl9TVEFURV9T",
+            "VFJFQU1JTkcQAhIYChRTRVNTSU9OX1NUQVRFX0NMT1NFRBADEh0KGVNFU1NJ",
+            "T05fU1RBVEVfSU5URVJSVVBURUQQBCrMAQoKU3dhcFJlc3VsdBIbChdTV0FQ",
+            "X1JFU1VMVF9VTlNQRUNJRklFRBAAEhYKElNXQVBfUkVTVUxUX0FDVElWRRAB",
+            "EhsKF1NXQVBfUkVTVUxUX1JPTExFRF9CQUNLEAISFwoTU1dBUF9SRVNVTFRf",
+            "UkVGVVNFRBADEhkKFVNXQVBfUkVTVUxUX1RJTUVEX09VVBAEEhkKFVNXQVBf",
+            "UkVTVUxUX1VOQ0hBTkdFRBAFEh0KGVNXQVBfUkVTVUxUX05PVF9DT05ORUNU",
+            "RUQQBjKEBAoHQ29udHJvbBJZCgxMaXN0U2Vzc2lvbnMSIy5zdHlsZWJyaWRn",
+            "ZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiQuc3R5bGVicmlkZ2UudjEuTGlz",
+            "dFNlc3Npb25zUmVzcG9uc2USVwoPR2V0U2Vzc2lvblN0YXRzEiYuc3R5bGVi",
+            "cmlkZ2UudjEuR2V0U2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJpZGdl",
+            "LnYxLlNlc3Npb25TdGF0cxJdChFXYXRjaFNlc3Npb25TdGF0cxIoLnN0eWxl",
+            "YnJpZGdlLnYxLldhdGNoU2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJp",
+            "ZGdlLnYxLlNlc3Npb25TdGF0czABEkEKBFN3YXASGy5zdHlsZWJyaWRnZS52",
+            "MS5Td2FwUmVxdWVzdBocLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXNwb25zZRJT",
+            "CgpMaXN0TW9kZWxzEiEuc3R5bGVicmlkZ2UudjEuTGlzdE1vZGVsc1JlcXVl",
+            "c3QaIi5zdHlsZWJyaWRnZS52MS5MaXN0TW9kZWxzUmVzcG9uc2USTgoMUmVj",
+            "b3JkRnJhbWVzEh0uc3R5bGVicmlkZ2UudjEuUmVjb3JkUmVxdWVzdBodLnN0",
+            "eWxlYnJpZGdlLnYxLlJlY29yZGVkRnJhbWUwAUIaqgIXU3R5bGVCcmlkZ2Uu",
+            "UHJvdG9jb2wuVjFiBnByb3RvMw=="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::StyleBridge.Protocol.V1.CommonReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::StyleBridge.Protocol.V1.SessionState), typeof(global::StyleBridge.Protocol.V1.SwapResult), }, null, new pbr::GeneratedClrTypeInfo[] {
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListSessionsRequest), global::StyleBridge.Protocol.V1.ListSessionsRequest.Parser, null, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SessionSummary), global::StyleBridge.Protocol.V1.SessionSummary.Parser, new[]{ "SessionId", "State", "Engine", "EngineVersion", "WorkerType", "ClientName", "EngineModelId", "PythonModelId", "StartedAtUs", "Peer", "ActiveModel", "LastSwap", "Pinned", "ModelsOpen" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListSessionsResponse), global::StyleBridge.Protocol.V1.ListSessionsResponse.Parser, new[]{ "Sessions" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListSessionsResponse), global::StyleBridge.Protocol.V1.ListSessionsResponse.Parser, new[]{ "Sessions", "Store" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.StoreHealth), global::StyleBridge.Protocol.V1.StoreHealth.Parser, new[]{ "Path", "Ok", "Error", "FailingSinceUs", "LostWrites" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.GetSessionStatsRequest), global::StyleBridge.Protocol.V1.GetSessionStatsRequest.Parser, new[]{ "SessionId" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.WatchSessionStatsRequest), global::StyleBridge.Protocol.V1.WatchSessionStatsRequest.Parser, new[]{ "SessionId", "IntervalMs" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.TimingSummary), global::StyleBridge.Protocol.V1.TimingSummary.Parser, new[]{ "Count", "MeanMs", "P50Ms", "P90Ms", "P99Ms", "LastMs" }, null, null, null, null),
@@ -1076,6 +1080,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public ListSessionsResponse(ListSessionsResponse other) : this() {
       sessions_ = other.sessions_.Clone();
+      store_ = other.store_ != null ? other.store_.Clone() : null;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -1096,6 +1101,21 @@ namespace StyleBridge.Protocol.V1 {
       get { return sessions_; }
     }
 
+    /// <summary>Field number for the "store" field.</summary>
+    public const int StoreFieldNumber = 2;
+    private global::StyleBridge.Protocol.V1.StoreHealth store_;
+    /// <summary>
+    /// Whether the server's SQLite store is writing (unset: a server that does not say).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::StyleBridge.Protocol.V1.StoreHealth Store {
+      get { return store_; }
+      set {
+        store_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -1112,6 +1132,7 @@ namespace StyleBridge.Protocol.V1 {
         return true;
       }
       if(!sessions_.Equals(other.sessions_)) return false;
+      if (!object.Equals(Store, other.Store)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -1120,6 +1141,7 @@ namespace StyleBridge.Protocol.V1 {
     public override int GetHashCode() {
       int hash = 1;
       hash ^= sessions_.GetHashCode();
+      if (store_ != null) hash ^= Store.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -1139,6 +1161,10 @@ namespace StyleBridge.Protocol.V1 {
       output.WriteRawMessage(this);
     #else
       sessions_.WriteTo(output, _repeated_sessions_codec);
+      if (store_ != null) {
+        output.WriteRawTag(18);
+        output.WriteMessage(Store);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -1150,6 +1176,10 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
       sessions_.WriteTo(ref output, _repeated_sessions_codec);
+      if (store_ != null) {
+        output.WriteRawTag(18);
+        output.WriteMessage(Store);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -1161,6 +1191,9 @@ namespace StyleBridge.Protocol.V1 {
     public int CalculateSize() {
       int size = 0;
       size += sessions_.CalculateSize(_repeated_sessions_codec);
+      if (store_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(Store);
+      }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
       }
@@ -1174,6 +1207,12 @@ namespace StyleBridge.Protocol.V1 {
         return;
       }
       sessions_.Add(other.sessions_);
+      if (other.store_ != null) {
+        if (store_ == null) {
+          Store = new global::StyleBridge.Protocol.V1.StoreHealth();
+        }
+        Store.MergeFrom(other.Store);
+      }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
 
@@ -1193,6 +1232,13 @@ namespace StyleBridge.Protocol.V1 {
             sessions_.AddEntriesFrom(input, _repeated_sessions_codec);
             break;
           }
+          case 18: {
+            if (store_ == null) {
+              Store = new global::StyleBridge.Protocol.V1.StoreHealth();
+            }
+            input.ReadMessage(Store);
+            break;
+          }
         }
       }
     #endif
@@ -1210,6 +1256,363 @@ namespace StyleBridge.Protocol.V1 {
             break;
           case 10: {
             sessions_.AddEntriesFrom(ref input, _repeated_sessions_codec);
+            break;
+          }
+          case 18: {
+            if (store_ == null) {
+              Store = new global::StyleBridge.Protocol.V1.StoreHealth();
+            }
+            input.ReadMessage(Store);
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  /// <summary>
+  /// A full disk or a read-only store does not stop the bridge: frames are still answered,
+  /// but not stored until writes succeed again. This says so to `stylebridge sessions`.
+  /// </summary>
+  public sealed partial class StoreHealth : pb::IMessage<StoreHealth>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<StoreHealth> _parser = new pb::MessageParser<StoreHealth>(() => new StoreHealth());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<StoreHealth> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[3]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public StoreHealth() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public StoreHealth(StoreHealth other) : this() {
+      path_ = other.path_;
+      ok_ = other.ok_;
+      error_ = other.error_;
+      failingSinceUs_ = other.failingSinceUs_;
+      lostWrites_ = other.lostWrites_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public StoreHealth Clone() {
+      return new StoreHealth(this);
+    }
+
+    /// <summary>Field number for the "path" field.</summary>
+    public const int PathFieldNumber = 1;
+    private string path_ = "";
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Path {
+      get { return path_; }
+      set {
+        path_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "ok" field.</summary>
+    public const int OkFieldNumber = 2;
+    private bool ok_;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Ok {
+      get { return ok_; }
+      set {
+        ok_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "error" field.</summary>
+    public const int ErrorFieldNumber = 3;
+    private string error_ = "";
+    /// <summary>
+    /// SQLite's reason while not ok, e.g. "database or disk is full".
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Error {
+      get { return error_; }
+      set {
+        error_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "failing_since_us" field.</summary>
+    public const int FailingSinceUsFieldNumber = 4;
+    private long failingSinceUs_;
+    /// <summary>
+    /// Microseconds since the Unix epoch; 0 while ok.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public long FailingSinceUs {
+      get { return failingSinceUs_; }
+      set {
+        failingSinceUs_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "lost_writes" field.</summary>
+    public const int LostWritesFieldNumber = 5;
+    private ulong lostWrites_;
+    /// <summary>
+    /// Writes that never reached the file (refused by SQLite, or dropped from a full queue).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong LostWrites {
+      get { return lostWrites_; }
+      set {
+        lostWrites_ = value;
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as StoreHealth);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(StoreHealth other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (Path != other.Path) return false;
+      if (Ok != other.Ok) return false;
+      if (Error != other.Error) return false;
+      if (FailingSinceUs != other.FailingSinceUs) return false;
+      if (LostWrites != other.LostWrites) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (Path.Length != 0) hash ^= Path.GetHashCode();
+      if (Ok != false) hash ^= Ok.GetHashCode();
+      if (Error.Length != 0) hash ^= Error.GetHashCode();
+      if (FailingSinceUs != 0L) hash ^= FailingSinceUs.GetHashCode();
+      if (LostWrites != 0UL) hash ^= LostWrites.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (Path.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(Path);
+      }
+      if (Ok != false) {
+        output.WriteRawTag(16);
+        output.WriteBool(Ok);
+      }
+      if (Error.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(Error);
+      }
+      if (FailingSinceUs != 0L) {
+        output.WriteRawTag(32);
+        output.WriteInt64(FailingSinceUs);
+      }
+      if (LostWrites != 0UL) {
+        output.WriteRawTag(40);
+        output.WriteUInt64(LostWrites);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (Path.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(Path);
+      }
+      if (Ok != false) {
+        output.WriteRawTag(16);
+        output.WriteBool(Ok);
+      }
+      if (Error.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(Error);
+      }
+      if (FailingSinceUs != 0L) {
+        output.WriteRawTag(32);
+        output.WriteInt64(FailingSinceUs);
+      }
+      if (LostWrites != 0UL) {
+        output.WriteRawTag(40);
+        output.WriteUInt64(LostWrites);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (Path.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Path);
+      }
+      if (Ok != false) {
+        size += 1 + 1;
+      }
+      if (Error.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Error);
+      }
+      if (FailingSinceUs != 0L) {
+        size += 1 + pb::CodedOutputStream.ComputeInt64Size(FailingSinceUs);
+      }
+      if (LostWrites != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(LostWrites);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(StoreHealth other) {
+      if (other == null) {
+        return;
+      }
+      if (other.Path.Length != 0) {
+        Path = other.Path;
+      }
+      if (other.Ok != false) {
+        Ok = other.Ok;
+      }
+      if (other.Error.Length != 0) {
+        Error = other.Error;
+      }
+      if (other.FailingSinceUs != 0L) {
+        FailingSinceUs = other.FailingSinceUs;
+      }
+      if (other.LostWrites != 0UL) {
+        LostWrites = other.LostWrites;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            Path = input.ReadString();
+            break;
+          }
+          case 16: {
+            Ok = input.ReadBool();
+            break;
+          }
+          case 26: {
+            Error = input.ReadString();
+            break;
+          }
+          case 32: {
+            FailingSinceUs = input.ReadInt64();
+            break;
+          }
+          case 40: {
+            LostWrites = input.ReadUInt64();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            Path = input.ReadString();
+            break;
+          }
+          case 16: {
+            Ok = input.ReadBool();
+            break;
+          }
+          case 26: {
+            Error = input.ReadString();
+            break;
+          }
+          case 32: {
+            FailingSinceUs = input.ReadInt64();
+            break;
+          }
+          case 40: {
+            LostWrites = input.ReadUInt64();
             break;
           }
         }
@@ -1233,7 +1636,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[3]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[4]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -1422,7 +1825,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[4]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[5]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -1654,7 +2057,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[5]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[6]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -2028,7 +2431,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[6]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[7]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -2088,6 +2491,9 @@ namespace StyleBridge.Protocol.V1 {
     /// <summary>Field number for the "frames_received" field.</summary>
     public const int FramesReceivedFieldNumber = 2;
     private ulong framesReceived_;
+    /// <summary>
+    /// Frames accepted (valid); each ends processed, dropped, failed or recorded.
+    /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public ulong FramesReceived {
@@ -2136,6 +2542,10 @@ namespace StyleBridge.Protocol.V1 {
     /// <summary>Field number for the "frames_rejected" field.</summary>
     public const int FramesRejectedFieldNumber = 6;
     private ulong framesRejected_;
+    /// <summary>
+    /// Messages refused: frames answered FRAME_STATUS_REJECTED, plus a message that
+    /// ended its stream (undecodable bytes, another session's id).
+    /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public ulong FramesRejected {
@@ -2816,7 +3226,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[7]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[8]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -3097,7 +3507,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[8]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[9]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -3398,7 +3808,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[9]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[10]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -4107,7 +4517,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[10]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[11]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -4337,7 +4747,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[11]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[12]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -4492,7 +4902,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[12]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[13]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -4761,7 +5171,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[13]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[14]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -5296,7 +5706,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[14]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[15]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -5554,7 +5964,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[15]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[16]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -5865,7 +6275,7 @@ namespace StyleBridge.Protocol.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[16]; }
+      get { return global::StyleBridge.Protocol.V1.ControlReflection.Descriptor.MessageTypes[17]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
