@@ -9,13 +9,21 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from swap_helpers import drop_into, tiny_onnx
 
-from stylebridge.bridge.registry import ModelRegistry, RegistryUpdate, is_model_file
+from stylebridge.bridge.registry import (
+    ModelRegistry,
+    RegistryUpdate,
+    is_model_file,
+    resolve_in_catalog,
+)
 from stylebridge.bridge.validation import Validator, push_target
 from stylebridge.bridge.watcher import CatalogWatcher
 from stylebridge.engines.targets import Engine
-from stylebridge.errors import NotFoundError
+from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.models.safe_paths import check_model_id
 from stylebridge.optimize.catalog import Manifest, Recipe, RecipeKind, Variant, save_manifest
 from stylebridge.protocol import ClientCapabilities, ClientEngine, ClientInfo
 
@@ -209,3 +217,72 @@ async def test_watcher_registers_existing_files_without_news(tmp_path: Path) -> 
         assert seen == []  # already there at start: registered, not announced
     finally:
         await watcher.close()
+
+
+# --- names from clients never leave the catalog (issue 7, item 6) -------------------
+
+_PARTS = st.one_of(
+    st.sampled_from(["..", ".", "", "out", "loop", "a.onnx", "sub", "~", "x" * 300, "C:"]),
+    st.text(min_size=1, max_size=12),
+)
+_NAMES = st.one_of(
+    st.lists(_PARTS, min_size=1, max_size=6).map("/".join),
+    st.lists(_PARTS, min_size=1, max_size=3).map("\\".join),
+    st.lists(_PARTS, min_size=1, max_size=4).map(lambda p: "/" + "/".join(p)),
+    st.text(max_size=40),
+)
+
+
+@pytest.fixture(scope="module")
+def tricky_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalog with a symlink pointing out, a symlink loop and a sub folder."""
+    root = tmp_path_factory.mktemp("names")
+    outside = root / "outside"
+    outside.mkdir()
+    catalog = root / "catalog"
+    (catalog / "sub").mkdir(parents=True)
+    (catalog / "out").symlink_to(outside)
+    (catalog / "loop").symlink_to(catalog / "loop")
+    (catalog / "a.onnx").write_bytes(b"x")
+    return catalog
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=_NAMES)
+def test_resolved_names_stay_inside_the_catalog(tricky_catalog: Path, name: str) -> None:
+    root = tricky_catalog.resolve()
+    try:
+        path = resolve_in_catalog(tricky_catalog, name)
+    except InvalidInputError as exc:
+        assert str(exc)  # refused, with a message
+        return
+    assert path.is_relative_to(root) and path != root, (name, path)
+    assert ".." not in Path(name).parts and "\0" not in name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../etc/passwd", "/etc/passwd", "a/../../b", "x\0y", "..", "n" * 5000, "out/passwd",
+     "loop", "a\\..\\..\\b", "", "."],
+)  # fmt: skip
+def test_escaping_names_are_refused(tricky_catalog: Path, name: str) -> None:
+    with pytest.raises(InvalidInputError):
+        resolve_in_catalog(tricky_catalog, name)
+
+
+def test_model_ids_are_stems_never_paths() -> None:
+    for bad in ("../../etc/passwd", "/etc/passwd", "a/b", "x\0y", "..", ".", "", "m" * 201, "a\\b"):
+        with pytest.raises(InvalidInputError, match="model id"):
+            check_model_id(bad)
+    for good in ("mosaic", "mosaic-int8w", "a.b", "ünïcode"):
+        assert check_model_id(good) == good
+
+
+@settings(max_examples=200, deadline=None)
+@given(model_id=st.text(max_size=30))
+def test_registry_lookups_never_raise_anything_but_package_errors(model_id: str) -> None:
+    registry = ModelRegistry(None, max_model_bytes=MAX)
+    with pytest.raises((InvalidInputError, NotFoundError)):
+        registry.get(model_id)

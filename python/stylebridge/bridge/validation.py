@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import onnx
 
-from stylebridge.bridge.registry import ModelRegistry, RefusedFile, RegisteredModel
+from stylebridge.bridge.registry import ModelRegistry, RefusedFile, RegisteredModel, RemovedModel
 from stylebridge.engines import checker
 from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine, engine_for_client
@@ -167,21 +167,45 @@ class ListedModel:
 
 @dataclass(frozen=True)
 class ModelListing:
-    """The registry as ``stylebridge models`` shows it."""
+    """The registry as ``stylebridge models`` shows it.
+
+    ``refused`` also lists the removed models (file deleted), as not offered with the
+    reason, so a client sees why a model it knew is gone; ``removed`` has them alone.
+    """
 
     models: tuple[ListedModel, ...]
     refused: tuple[RefusedFile, ...]
     catalog: str
     current_model_id: str
+    removed: tuple[RemovedModel, ...] = ()
+    catalog_missing: bool = False
 
 
 def list_models(registry: ModelRegistry, validator: Validator) -> ModelListing:
     """Every model with its verdicts (the first listing of a version runs the checker
     for each engine: call it in a worker thread)."""
     current = registry.current
+    removed = tuple(registry.removed())
     return ModelListing(
         models=tuple(ListedModel(m, tuple(validator.verdicts(m))) for m in registry.models()),
-        refused=tuple(registry.refused()),
+        refused=tuple(registry.refused()) + tuple(_as_refused(r) for r in removed),
         catalog=str(registry.catalog or ""),
         current_model_id=current.model_id if current else "",
+        removed=removed,
+        catalog_missing=registry.catalog_missing,
+    )
+
+
+def _as_refused(removed: RemovedModel) -> RefusedFile:
+    model = removed.model
+    return RefusedFile(
+        model_id=model.model_id,
+        file=model.file,
+        sha256=model.sha256,
+        size_bytes=model.size_bytes,
+        error=(
+            f"removed from the catalog: {removed.reason} (v{model.ref.version}); sessions "
+            "running it keep it, swaps to it are refused until the file is back"
+        ),
+        seen_at_us=removed.removed_at_us,
     )

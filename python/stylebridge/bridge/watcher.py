@@ -13,6 +13,20 @@ A file counts only when it is complete. Writers differ:
 
 One write can raise several events (created, modified...); the registry dedupes by
 sha256, so one write makes at most one new version and one push.
+
+A file deleted (and still gone ``settle_s`` later) is marked removed in the registry.
+The folder itself may be deleted while the server runs: watchfiles then goes on
+quietly watching nothing (it never sees the folder come back), so every tick checks
+the folder's identity (device, inode). When it is gone, the registry marks the
+catalog missing (every model removed; sessions keep what they run), the folder is
+polled for, and once it is back a new watch starts and every file in it goes through
+the usual settle-then-add path (the same bytes as before restore the same version
+and push nothing). Checkpoints (``.pth``) dropped in are ignored with a note: only
+ONNX files are pushed.
+
+Files of ``process_min_bytes`` or more (1 MiB) are parsed in a loader process
+(``models.push_load.ProcessLoader``), not in this one: parsing a 6.7 MB model holds the
+GIL for tens of milliseconds, long enough to delay frames of streaming sessions.
 """
 
 from __future__ import annotations
@@ -21,21 +35,29 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from stylebridge.bridge.registry import ModelRegistry, RegistryUpdate, is_model_file
-from stylebridge.errors import NotFoundError
+from stylebridge.bridge.catalog_names import ONNX_SUFFIX, is_ignored_name, is_model_file
+from stylebridge.bridge.registry import ModelRegistry, RegistryUpdate
+from stylebridge.errors import NotFoundError, StyleBridgeError
+from stylebridge.models.push_load import ProcessLoader
 
 _log = logging.getLogger(__name__)
 
 # Milliseconds watchfiles waits for more changes before yielding a batch.
 _STEP_MS = 5
 _MAX_BATCH_MS = 500
+# How often a missing catalog folder is looked for, seconds.
+_POLL_MISSING_S = 0.2
+_CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt")
+# Files at least this big are parsed in the loader process (see ``CatalogWatcher``).
+PROCESS_MIN_BYTES = 1 << 20
 
 OnUpdate = Callable[[RegistryUpdate], Awaitable[None]]
 
@@ -50,6 +72,7 @@ class CatalogWatcher:
         *,
         settle_s: float = 0.1,
         force_polling: bool | None = None,
+        process_min_bytes: int | None = PROCESS_MIN_BYTES,
     ) -> None:
         if registry.catalog is None:
             raise NotFoundError("the registry has no catalog folder to watch")
@@ -66,6 +89,14 @@ class CatalogWatcher:
         # changes a file at a time), and one thread keeps the multi-MB buffers of each
         # load in one malloc arena instead of spreading them over the default pool's.
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-load")
+        # Big files that complete while the server runs are parsed in a loader process
+        # (started on the first): parsing megabytes here would hold the GIL for tens of
+        # milliseconds and stall streaming sessions. None: never.
+        self._process_min_bytes = process_min_bytes
+        self._process = ProcessLoader() if process_min_bytes is not None else None
+        # Set when the folder came back: the next watch round rescans it.
+        self._rescan = False
+        self._noted: set[str] = set()
 
     async def start(self) -> None:
         """Register the files already there (no pushes: none of them is news), then watch
@@ -74,6 +105,12 @@ class CatalogWatcher:
         loop = asyncio.get_running_loop()
         updates = await loop.run_in_executor(self._loader, self._registry.scan)
         _log.info("catalog %s: %d models at start", self._folder, len(updates))
+        big = self._process_min_bytes is not None and any(
+            m.size_bytes >= self._process_min_bytes for m in self._registry.models()
+        )
+        if big:
+            # A catalog of big models: start the loader process now, in the background.
+            self._loader.submit(self._warm_up)
         self._task = asyncio.create_task(self._watch(), name="catalog-watch")
         # Let the watcher attach before callers write files.
         with contextlib.suppress(TimeoutError):
@@ -90,8 +127,32 @@ class CatalogWatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._pending.clear()
         self._loader.shutdown(wait=False, cancel_futures=True)
+        if self._process is not None:
+            await asyncio.to_thread(self._process.close)
 
     async def _watch(self) -> None:
+        """Watch rounds, one per life of the folder, until ``close``."""
+        known = _identity(self._folder)
+        while not self._stop.is_set():
+            identity = _identity(self._folder)
+            if identity is None:
+                self._ready.set()
+                await self._wait_for_folder()
+                continue
+            if identity != known:
+                if not self._rescan:  # replaced in one go (renamed over): old files are gone
+                    await self._lose_all()
+                self._rescan = True
+                known = identity
+            try:
+                await self._watch_round(identity)
+            # watchfiles raises OSError/RuntimeError when the folder vanishes under it.
+            except (OSError, RuntimeError) as exc:
+                _log.warning("watching %s failed (%s); retrying", self._folder, exc)
+                await self._pause(_POLL_MISSING_S)
+
+    async def _watch_round(self, identity: tuple[int, int]) -> None:
+        """Watch the folder while it is the same folder (device, inode)."""
         watch = awatch(
             self._folder,
             watch_filter=self._wanted,
@@ -104,14 +165,69 @@ class CatalogWatcher:
             rust_timeout=200,
         )
         self._ready.set()
-        async for changes in watch:
-            for change, name in changes:
-                if change is Change.deleted:
-                    continue
-                self._schedule(Path(name))
+        async with contextlib.aclosing(watch) as rounds:
+            async for changes in rounds:
+                if _identity(self._folder) != identity:
+                    return  # deleted (or replaced): the next round finds out which
+                if self._rescan:
+                    self._rescan = False
+                    self._registry.mark_catalog_present()
+                    self._schedule_existing()
+                for _change, name in changes:
+                    self._schedule(Path(name))
+
+    async def _wait_for_folder(self) -> None:
+        """The folder is gone: mark the catalog missing, then wait for it to come back."""
+        await self._lose_all()
+        _log.warning("catalog folder %s is missing; waiting for it to come back", self._folder)
+        while not self._stop.is_set() and _identity(self._folder) is None:
+            await self._pause(_POLL_MISSING_S)
+        if not self._stop.is_set():
+            _log.info("catalog folder %s is back; registering its models", self._folder)
+            self._rescan = True
+
+    async def _lose_all(self) -> None:
+        """Every model of the old folder is removed (sessions keep what they run)."""
+        for task in list(self._pending.values()):
+            task.cancel()
+        loop = asyncio.get_running_loop()
+        updates = await loop.run_in_executor(self._loader, self._registry.mark_catalog_missing)
+        for update in updates:
+            await self._notify(update)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    def _schedule_existing(self) -> None:
+        """Every model file now in the folder, through the settle path."""
+        try:
+            names = sorted(p.name for p in self._folder.glob(f"*{ONNX_SUFFIX}"))
+        except OSError:
+            return
+        for name in names:
+            if is_model_file(name):
+                self._schedule(self._folder / name)
 
     def _wanted(self, change: Change, path: str) -> bool:
-        return Path(path).parent == self._folder and is_model_file(Path(path).name)
+        where = Path(path)
+        if where.parent != self._folder:
+            return False
+        name = where.name
+        if is_model_file(name):
+            return True
+        lower = name.lower()
+        checkpoint = lower.endswith(_CHECKPOINT_SUFFIXES) and not is_ignored_name(name)
+        if checkpoint and name not in self._noted:
+            self._noted.add(name)
+            _log.info(
+                "catalog: ignoring %s: only .onnx models are pushed (export it with "
+                "`stylebridge export %s --out %s.onnx`)",
+                name,
+                name,
+                where.stem,
+            )
+        return False
 
     def _schedule(self, path: Path) -> None:
         """(Re)start the settle check of ``path``: the newest event wins."""
@@ -133,14 +249,15 @@ class CatalogWatcher:
         while True:
             before = _stat(path)
             if before is None:
-                return  # gone (renamed away or deleted)
+                await self._removed(path)
+                return
             quiet_for = time.time() - before[1] / 1e9
             if quiet_for < self._settle_s:
                 await asyncio.sleep(self._settle_s - quiet_for)
                 continue
             loop = asyncio.get_running_loop()
             try:
-                update = await loop.run_in_executor(self._loader, self._registry.add_file, path)
+                update = await loop.run_in_executor(self._loader, self._add, path)
             except NotFoundError:
                 return
             if _stat(path) != before:
@@ -148,11 +265,47 @@ class CatalogWatcher:
             await self._notify(update)
             return
 
+    def _warm_up(self) -> None:
+        if self._process is None:
+            return
+        try:
+            self._process.warm_up()
+        # Closed meanwhile, or no process could start (the first file will say why).
+        except (StyleBridgeError, OSError, CancelledError) as exc:
+            _log.debug("warming up the model loader process failed: %s", exc)
+
+    def _add(self, path: Path) -> RegistryUpdate:
+        """Register ``path`` (in the loader thread; a big file's parsing in the loader
+        process: a small one parses in about a millisecond, not worth a round trip)."""
+        size = (_stat(path) or (0, 0))[0]
+        limit = self._process_min_bytes
+        if self._process is None or limit is None or size < limit:
+            return self._registry.add_file(path)
+        return self._registry.add_file(path, loader=self._process)
+
+    async def _removed(self, path: Path) -> None:
+        """``path`` is gone: if it stays gone for ``settle_s``, its model is removed."""
+        await asyncio.sleep(self._settle_s)
+        if _stat(path) is not None or _identity(self._folder) is None:
+            return  # back already, or the whole folder went (handled as a whole)
+        update = self._registry.remove_file(path)
+        if update is not None:
+            await self._notify(update)
+
     async def _notify(self, update: RegistryUpdate) -> None:
         try:
             await self._on_update(update)
         except Exception:  # one failing listener must not stop the watcher
             _log.exception("handling %s failed", update.model_id)
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``folder``, or None when it is not a folder now."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

@@ -1,7 +1,8 @@
 """`stylebridge check MODEL.onnx --engine barracuda-3`: can that engine run the model?
 
-Exit codes: 0 when it runs (differences included), 1 when it cannot run, 2 on bad
-input (missing or unreadable file, unknown engine).
+Exit codes: 0 when it runs (differences included), 1 when it cannot run (operators,
+or declared shapes needing more memory than ``onnx_budget`` allows), 2 on bad input
+(missing or unreadable file, unknown engine).
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def register(app: typer.Typer) -> None:
         """Tell whether ENGINE can run MODEL: a verdict, reason and fix per node."""
         from rich.console import Console
 
-        from stylebridge.engines.checker import check_model
+        from stylebridge.engines.checker import check_model, load_model_for_check
         from stylebridge.engines.render import print_report, report_json
         from stylebridge.errors import StyleBridgeError
+        from stylebridge.models.onnx_budget import check_memory
 
         try:
-            report = check_model(model, engine)
+            proto = load_model_for_check(model)
+            report = check_model(proto, engine)
         except StyleBridgeError as exc:
             Console(stderr=True).print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from exc
@@ -52,4 +55,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(report_json(report))
         else:
             print_report(report, Console(), all_nodes=all_nodes)
+        try:
+            # Shapes that need gigabytes cannot run on any engine, whatever its ops.
+            check_memory(proto, name=str(model))
+        except StyleBridgeError as exc:
+            Console(stderr=True).print(f"[bold red]cannot run:[/] {exc}")
+            raise typer.Exit(1) from exc
         raise typer.Exit(0 if report.runs else 1)

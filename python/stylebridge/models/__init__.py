@@ -6,16 +6,11 @@ rest are re-exported for callers that need one kind only.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stylebridge.errors import ModelLoadError
-from stylebridge.models.checkpoint import (
-    LoadedCheckpoint,
-    infer_config,
-    load_checkpoint,
-    normalize_state_dict,
-    save_checkpoint,
-)
 from stylebridge.models.metadata import InputRange, input_range, read_metadata, write_metadata
 from stylebridge.models.onnx_model import (
     OnnxModel,
@@ -23,13 +18,47 @@ from stylebridge.models.onnx_model import (
     load_onnx,
     onnx_from_bytes,
 )
-from stylebridge.models.transformer_net import (
-    Architecture,
-    TransformerNet,
-    TransformerNetConfig,
-    count_parameters,
-    untrained_model,
-)
+
+if TYPE_CHECKING:
+    from stylebridge.models.checkpoint import (
+        LoadedCheckpoint,
+        infer_config,
+        load_checkpoint,
+        normalize_state_dict,
+        save_checkpoint,
+    )
+    from stylebridge.models.transformer_net import (
+        Architecture,
+        TransformerNet,
+        TransformerNetConfig,
+        count_parameters,
+        untrained_model,
+    )
+
+# The torch side is imported on first use: ONNX-only users (the server's catalog
+# loader process, the reference client) must not pay seconds for importing torch.
+_LAZY = {
+    "LoadedCheckpoint": "checkpoint",
+    "infer_config": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "normalize_state_dict": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "Architecture": "transformer_net",
+    "TransformerNet": "transformer_net",
+    "TransformerNetConfig": "transformer_net",
+    "count_parameters": "transformer_net",
+    "untrained_model": "transformer_net",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt")
 ONNX_SUFFIXES = (".onnx",)
@@ -44,6 +73,8 @@ def load_model(path: Path) -> LoadedCheckpoint | OnnxModel:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in CHECKPOINT_SUFFIXES:
+        from stylebridge.models.checkpoint import load_checkpoint
+
         return load_checkpoint(path)
     if suffix in ONNX_SUFFIXES:
         return load_onnx(path)

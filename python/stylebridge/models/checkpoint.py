@@ -195,7 +195,8 @@ def _torch_load(data: bytes, name: str, map_location: str | torch.device) -> obj
         if code is not None:
             raise ModelLoadError(
                 f"{name} contains pickled code or objects that a weights-only load "
-                f"refuses ({code}). Only plain tensors are accepted; if you trust the "
+                f"(torch.load weights_only=True) refuses, so none of it ran ({code}). "
+                "Only plain tensors are accepted; if you trust the "
                 "file's source, load it once yourself and re-save model.state_dict()."
             ) from exc
         detail = next(

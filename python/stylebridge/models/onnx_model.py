@@ -2,7 +2,10 @@
 
 Files are untrusted: the model is parsed without following external data, every
 external-data location must resolve inside the model's own folder (no ``../``, no
-absolute paths, no symlinks out), sizes are capped, and ``onnx.checker`` must pass.
+absolute paths, no symlinks out: ``safe_paths.resolve_inside``) and is read here, by
+offset and length, never by onnx's own loader; sizes are capped, the memory its
+declared shapes need is bounded before anything allocates (``onnx_budget``), and
+``onnx.checker`` must pass.
 The model must take exactly one image [N,3,H,W] and return one tensor. A fixed H x W
 is relaxed to symbolic dims when the graph is fully convolutional (see
 ``onnx_shapes``); otherwise frames are resized to it, and ``note`` says which.
@@ -20,10 +23,23 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import external_data_helper
 
-from stylebridge.errors import LimitExceededError, ModelFormatError, ModelLoadError, NotFoundError
+from stylebridge.errors import (
+    InvalidInputError,
+    LimitExceededError,
+    ModelFormatError,
+    ModelLoadError,
+    NotFoundError,
+)
 from stylebridge.models import metadata
 from stylebridge.models.metadata import InputRange
+from stylebridge.models.onnx_budget import (
+    DEFAULT_MEMORY_LIMITS,
+    MemoryLimits,
+    check_declared,
+    check_memory,
+)
 from stylebridge.models.onnx_shapes import probe_size, relax_spatial, run_probe, spatial_verdict
+from stylebridge.models.safe_paths import resolve_inside
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +72,20 @@ class OnnxModel:
         return self.fixed_size if self.fixed_size is not None else (width, height)
 
 
-def load_onnx(path: Path, *, max_bytes: int = DEFAULT_MAX_ONNX_BYTES) -> OnnxModel:
+def load_onnx(
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_ONNX_BYTES,
+    check_size: tuple[int, int] | None = None,
+    memory: MemoryLimits = DEFAULT_MEMORY_LIMITS,
+) -> OnnxModel:
     """Load and check an ONNX file; external data only from inside its folder.
 
-    Raises NotFoundError, LimitExceededError (file plus external data over
-    ``max_bytes``), ModelLoadError (not ONNX, external data outside the folder) and
-    ModelFormatError (checker failure, not a one-image-in one-image-out model).
+    ``check_size`` (width, height) is the resolution its memory is judged at (default:
+    its fixed input size, else ``onnx_budget.DEFAULT_CHECK_SIZE``). Raises
+    NotFoundError, LimitExceededError (file plus external data over ``max_bytes``, or
+    shapes over ``memory``), ModelLoadError (not ONNX, external data outside the
+    folder) and ModelFormatError (checker failure, not one image in and one out).
     """
     path = Path(path)
     if not path.is_file():
@@ -70,21 +94,40 @@ def load_onnx(path: Path, *, max_bytes: int = DEFAULT_MAX_ONNX_BYTES) -> OnnxMod
     _check_size(size, max_bytes, str(path))
     data = path.read_bytes()
     proto = _parse(data, str(path))
-    external = _external_tensors(proto)
-    if external:
-        total = size + _external_bytes(external, path.parent, str(path))
-        _check_size(total, max_bytes, f"{path} with its external data")
-        external_data_helper.load_external_data_for_model(proto, str(path.parent))
-    return _finish(proto, path, hashlib.sha256(data).hexdigest(), str(path))
+    check_declared(proto, limits=memory, name=str(path))
+    _embed_external(proto, path.parent, str(path), max_bytes - size)
+    return _finish(proto, path, hashlib.sha256(data).hexdigest(), str(path), check_size, memory)
+
+
+def embed_external_data(
+    data: bytes, folder: Path, *, max_bytes: int = DEFAULT_MAX_ONNX_BYTES, name: str = "model"
+) -> bytes:
+    """``data`` with the external data its tensors name (inside ``folder`` only) embedded:
+    one self-contained file, as a client receives it. ``data`` itself when it has none.
+
+    Raises ModelLoadError (not ONNX, a location outside ``folder`` or missing) and
+    LimitExceededError (declared shapes or the bytes over the limits).
+    """
+    proto = _parse(data, name)
+    if not _external_tensors(proto):
+        return data
+    check_declared(proto, name=name)
+    _embed_external(proto, Path(folder), name, max_bytes - len(data))
+    return proto.SerializeToString()
 
 
 def onnx_from_bytes(
-    data: bytes, *, max_bytes: int = DEFAULT_MAX_ONNX_BYTES, name: str = "received model"
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_ONNX_BYTES,
+    name: str = "received model",
+    check_size: tuple[int, int] | None = None,
+    memory: MemoryLimits = DEFAULT_MEMORY_LIMITS,
 ) -> OnnxModel:
     """Load and check an ONNX model that arrived as bytes (e.g. over the network).
 
     There is no folder to read external data from, so a model that uses external
-    data is refused outright.
+    data is refused outright. ``check_size`` and ``memory`` as for ``load_onnx``.
     """
     _check_size(len(data), max_bytes, name)
     proto = _parse(data, name)
@@ -93,7 +136,7 @@ def onnx_from_bytes(
             f"{name} refers to external data files; a model sent as bytes must embed "
             "its weights (save it with onnx.save(model, path) without external data)"
         )
-    return _finish(proto, None, hashlib.sha256(data).hexdigest(), name)
+    return _finish(proto, None, hashlib.sha256(data).hexdigest(), name, check_size, memory)
 
 
 def count_onnx_parameters(proto: onnx.ModelProto) -> int:
@@ -122,7 +165,16 @@ def count_onnx_parameters(proto: onnx.ModelProto) -> int:
     return sum(sizes[name] for name in used)
 
 
-def _finish(proto: onnx.ModelProto, path: Path | None, sha256: str, name: str) -> OnnxModel:
+def _finish(
+    proto: onnx.ModelProto,
+    path: Path | None,
+    sha256: str,
+    name: str,
+    check_size: tuple[int, int] | None,
+    memory: MemoryLimits,
+) -> OnnxModel:
+    # Before the checker, the relaxation probe or any ORT session sees the graph.
+    check_memory(proto, size=check_size, limits=memory, name=name)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
@@ -289,26 +341,52 @@ def _external_tensors(proto: onnx.ModelProto) -> list[onnx.TensorProto]:
     return found
 
 
-def _external_bytes(tensors: list[onnx.TensorProto], folder: Path, name: str) -> int:
-    """Total size of the external files, after checking each stays inside ``folder``."""
-    root = folder.resolve()
-    files: set[Path] = set()
+def _embed_external(proto: onnx.ModelProto, folder: Path, name: str, budget: int) -> None:
+    """Read every external tensor's bytes (offset, length) into the tensor itself.
+
+    Every location is checked before any file is opened: it must resolve inside
+    ``folder`` (``resolve_inside``) and be a regular file; then at most ``budget``
+    bytes are read in all. onnx's own loader is never used (it follows any path).
+    """
+    tensors = _external_tensors(proto)
+    plan: list[tuple[onnx.TensorProto, Path, int, int | None]] = []
     for tensor in tensors:
-        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
-        candidate = Path(location)
-        target = (root / candidate).resolve()
-        if not location or candidate.is_absolute() or not target.is_relative_to(root):
+        try:
+            info = external_data_helper.ExternalDataInfo(tensor)
+        except ValueError as exc:  # offset/length that are not numbers >= 0
+            raise ModelLoadError(f"{name}: tensor {tensor.name!r}: {exc}") from exc
+        try:
+            target = resolve_inside(folder, info.location, what="external data location")
+        except InvalidInputError as exc:
             raise ModelLoadError(
                 f"{name}: tensor {tensor.name!r} points to external data at "
-                f"{location!r}, outside the model's folder; refusing to read it. External "
-                "data files must sit beside the model (or below it)."
-            )
+                f"{info.location!r}, outside the model's folder; refusing to read it "
+                f"({exc}). External data files must sit beside the model (or below it)."
+            ) from exc
         if not target.is_file():
             raise ModelLoadError(
-                f"{name}: external data {location!r} for tensor {tensor.name!r} is missing"
+                f"{name}: external data {info.location!r} for tensor {tensor.name!r} is "
+                "missing (or not a regular file)"
             )
-        files.add(target)
-    return sum(f.stat().st_size for f in files)
+        offset = int(info.offset or 0)
+        length = int(info.length) if info.length is not None else None
+        plan.append((tensor, target, offset, length))
+    total = sum(
+        (length if length is not None else max(0, target.stat().st_size - offset))
+        for _, target, offset, length in plan
+    )
+    if total > budget:
+        raise LimitExceededError(
+            f"{name} with its external data is over the byte limit for models "
+            f"({total} bytes of external data, {max(budget, 0)} left)"
+        )
+    for tensor, target, offset, length in plan:
+        with target.open("rb") as handle:
+            handle.seek(offset)
+            raw = handle.read(-1 if length is None else length)
+        tensor.raw_data = raw
+        del tensor.external_data[:]
+        tensor.data_location = onnx.TensorProto.DEFAULT
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:

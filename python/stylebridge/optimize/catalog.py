@@ -24,6 +24,9 @@ from stylebridge.errors import InvalidInputError, NotFoundError
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA_VERSION = 1
 
+# A file name inside the catalog folder: no separators, no leading dot, so no "..".
+_FILE_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$"
+
 # What a recipe's parameters may hold: JSON scalars and flat lists of them.
 ParamValue = str | int | float | bool | list[str] | list[int] | list[float]
 
@@ -99,8 +102,11 @@ class Variant(_Frozen):
     parent: str | None = None
     recipe: Recipe
     recipe_key: str
-    file: str  # ONNX file name, relative to the catalog folder
-    checkpoint: str | None = None  # .pth file name for torch-trained variants
+    # ONNX file name in the catalog folder. A plain name, never a path: a manifest is
+    # read from folders people share, and its names are opened by report, perf-test
+    # and the demo.
+    file: str = Field(pattern=_FILE_NAME)
+    checkpoint: str | None = Field(default=None, pattern=_FILE_NAME)  # .pth, torch variants
     sha256: str
     size_bytes: int
     params: int
