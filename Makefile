@@ -17,7 +17,7 @@ CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
 # pip warns about every missing local index folder a machine's pip.conf names; not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
-.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench bench-optimize bench-swap lint clean
+.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench bench-optimize bench-swap bench-load lint clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ bench-optimize: setup  ## Optimize mosaic (default recipes): speed-up, weight-on
 
 bench-swap: setup  ## Live hot-swap: file complete -> client ack, drops, server memory.
 	@$(BIN)/python tests/bench/bench_swap.py
+
+bench-load: setup  ## 8 clients x 30 fps, inference off then on, 5 min each (ARGS="--duration 60").
+	@$(BIN)/python tests/bench/bench_load.py $(ARGS)
 
 lint: setup  ## Ruff.
 	@$(BIN)/ruff check python tests tools
