@@ -353,6 +353,28 @@ async def test_server_killed_and_restarted_clients_reconnect_and_the_store_is_in
     print(f"frames lost to the SIGKILL: {lost_total}")
 
 
+async def test_the_client_command_reconnects_across_a_server_restart(tmp_path: Path) -> None:
+    port = _free_port()
+    store = tmp_path / "store.sqlite"
+    server = _ServerProcess(port, store, tmp_path / "server.log")
+    try:
+        await server.listening()
+        client = _client_process(f"127.0.0.1:{port}", "--no-pushes", "--reconnect")
+        with _killed_at_exit(client):
+            await _until(lambda: len(_session_states(store)) == 1, what="the client's session")
+            await asyncio.sleep(0.5)
+            server.kill()
+            server = _ServerProcess(port, store, tmp_path / "server.log")
+            await server.listening()
+            await _until(lambda: len(_session_states(store)) == 2, what="a new session")
+            # Two sessions of one run: the first interrupted by the kill, the second live.
+            states = _session_states(store)
+            assert sorted(states.values()) == ["interrupted", "streaming"], states
+            assert client.poll() is None, client.stderr.read() if client.stderr else ""
+    finally:
+        server.stop()
+
+
 def _says_server_lost(error: str) -> bool:
     return "cannot reach" in error or "no answer" in error or "UNAVAILABLE" in error
 

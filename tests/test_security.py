@@ -389,3 +389,17 @@ async def test_client_channel_helpers(caplog: pytest.LogCaptureFixture) -> None:
         await open_channel("192.0.2.1:1", token=TOKEN).close()
     assert any("clear text" in r.getMessage() for r in caplog.records)
     assert os.environ.get(TOKEN_ENV) != TOKEN
+
+
+def test_refusals_are_logged_once_a_minute_per_host(caplog: pytest.LogCaptureFixture) -> None:
+    from stylebridge.bridge.interceptors import _RefusalLog
+
+    refusals = _RefusalLog(every_s=60.0)
+    with caplog.at_level(logging.DEBUG, logger="stylebridge.bridge.interceptors"):
+        for port in range(50):
+            refusals.log("/stylebridge.v1.Bridge/Hello", f"ipv4:10.0.0.5:{40000 + port}")
+        refusals.log("/stylebridge.v1.Bridge/Hello", "ipv4:10.0.0.6:40000")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "10.0.0.5" in warnings[0] and "10.0.0.6" in warnings[1]
+    assert sum(r.levelno == logging.DEBUG for r in caplog.records) == 49

@@ -164,6 +164,7 @@ async def test_server_keeps_streaming_through_a_deleted_catalog(tmp_path: Path) 
                     await control.swap("b", all_sessions=True)
             assert {m.model.model_id: m.valid for m in listing.models} == {"a": False, "b": False}
             assert all("removed from the catalog" in m.error for m in listing.models)
+            assert listing.catalog_missing and all(m.removed for m in listing.models)
             before = streamer.sequence
             await wait_for(lambda: streamer.sequence > before + 10)
             catalog.mkdir()
@@ -211,6 +212,7 @@ async def test_deleted_file_is_removed_but_clients_keep_it(tmp_path: Path) -> No
         assert (
             infos["b"].valid and not infos["a"].valid and "a.onnx was deleted" in infos["a"].error
         )
+        assert infos["a"].removed and not infos["b"].removed and not listing.catalog_missing
         await raw.stream(5, FRAME, start=6)
         await wait_for(lambda: len(raw.answers) == 10)
         assert {a.model_id for a in raw.answers.values()} == {"a"}  # Python still follows it

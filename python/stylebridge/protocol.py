@@ -257,6 +257,8 @@ class ModelInfo:
     input_range: float = 0.0
     registered_at_us: int = 0
     recipe: str = ""
+    # Deleted from the catalog (sessions running it keep it).
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,8 @@ class ModelList:
     models: tuple[ModelInfo, ...]
     catalog: str
     current_model_id: str
+    # The watched folder is gone; the server picks it up again when it returns.
+    catalog_missing: bool = False
 
 
 @dataclass(frozen=True)

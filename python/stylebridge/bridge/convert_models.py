@@ -174,6 +174,7 @@ def models_to_proto(listing: ModelListing) -> control_pb2.ListModelsResponse:
                 recipe=model.recipe,
             )
         )
+    removed = {r.model.file for r in listing.removed}
     for refused in listing.refused:
         infos.append(
             control_pb2.ModelInfo(
@@ -183,10 +184,14 @@ def models_to_proto(listing: ModelListing) -> control_pb2.ListModelsResponse:
                 valid=False,
                 error=refused.error,
                 registered_at_us=refused.seen_at_us,
+                removed=refused.file in removed,
             )
         )
     return control_pb2.ListModelsResponse(
-        models=infos, catalog=listing.catalog, current_model_id=listing.current_model_id
+        models=infos,
+        catalog=listing.catalog,
+        current_model_id=listing.current_model_id,
+        catalog_missing=listing.catalog_missing,
     )
 
 

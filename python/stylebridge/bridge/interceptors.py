@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -103,6 +104,35 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         return wrap_handler(handler, handler_call_details.method, _map_errors)
 
 
+class _RefusalLog:
+    """One WARNING per peer host a minute: a client retrying with a wrong token (or a
+    scanner) must not flood the log; the rest go to DEBUG and are counted in the next
+    warning."""
+
+    def __init__(self, every_s: float = 60.0) -> None:
+        self._every_s = every_s
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+
+    def log(self, method: str, peer: str) -> None:
+        host = peer.rsplit(":", 1)[0]  # "ipv4:10.0.0.5:53412" -> "ipv4:10.0.0.5"
+        now = time.monotonic()
+        if now - self._last.get(host, -self._every_s) < self._every_s:
+            self._quiet[host] = self._quiet.get(host, 0) + 1
+            _log.debug("refused %s from %s: missing or wrong token", method, peer)
+            return
+        if len(self._last) > 4096:  # many hosts: forget the old ones
+            self._last.clear()
+            self._quiet.clear()
+        self._last[host] = now
+        quiet = self._quiet.pop(host, 0)
+        more = f" ({quiet} more refused from this host in the last minute)" if quiet else ""
+        _log.warning("refused %s from %s: missing or wrong token%s", method, peer, more)
+
+
+_REFUSALS = _RefusalLog()
+
+
 def _refuse(behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
     message = (
         f"{method} needs the server's token: send the metadata entry "
@@ -112,7 +142,7 @@ def _refuse(behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
 
     def refuse(context: grpc.aio.ServicerContext) -> UnauthenticatedError:
         # The peer only: never the metadata, which holds whatever token was tried.
-        _log.warning("refused %s from %s: missing or wrong token", method, context.peer())
+        _REFUSALS.log(method, context.peer() or "")
         return UnauthenticatedError(message)
 
     if inspect.isasyncgenfunction(behaviour):

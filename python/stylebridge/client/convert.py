@@ -42,6 +42,7 @@ from stylebridge.protocol import (
     TimingMethod,
     parse_wire_enum,
 )
+from stylebridge.store.records import describe_store
 from stylebridge.timing import TimingSummary
 from stylebridge.v1 import bridge_pb2, common_pb2, control_pb2
 from stylebridge.wire import Blob, join_blobs, split_blobs
@@ -312,13 +313,7 @@ class StoreStatus:
     lost_writes: int
 
     def describe(self) -> str:
-        if self.ok:
-            lost = f"; {self.lost_writes} writes lost earlier" if self.lost_writes else ""
-            return f"store {self.path}: writing{lost}"
-        return (
-            f"store {self.path}: NOT WRITING ({self.error}); frames are answered but not "
-            f"stored; {self.lost_writes} writes lost so far"
-        )
+        return describe_store(self.path, self.ok, self.error, self.lost_writes)
 
 
 def store_status(message: control_pb2.ListSessionsResponse) -> StoreStatus | None:
@@ -447,9 +442,11 @@ def model_list(message: control_pb2.ListModelsResponse) -> ModelList:
                 input_range=float(m.input_range),
                 registered_at_us=int(m.registered_at_us),
                 recipe=m.recipe,
+                removed=m.removed,
             )
             for m in message.models
         ),
         catalog=message.catalog,
         current_model_id=message.current_model_id,
+        catalog_missing=message.catalog_missing,
     )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from stylebridge.client import ClientRunResult, FrameResult
+    from stylebridge.client.reconnect import ReconnectingRunResult
     from stylebridge.client.swap import SwapAck
     from stylebridge.config import ClientConfig
 
@@ -74,6 +75,20 @@ def client(
     max_model_bytes: Annotated[
         int, typer.Option(min=0, help="Largest pushed model to import, bytes (0 = no limit).")
     ] = 0,
+    reconnect: Annotated[
+        bool,
+        typer.Option(
+            "--reconnect",
+            help="When the server goes away, reconnect with back-off (as the Unity client "
+            "does) and go on until COUNT frames are answered, across sessions.",
+        ),
+    ] = False,
+    max_attempts: Annotated[
+        int,
+        typer.Option(
+            min=0, help="With --reconnect: failed attempts in a row before giving up (0 = never)."
+        ),
+    ] = 10,
 ) -> None:
     """Stream frames to a server as the Unity package would, and summarize both timings."""
     from rich.console import Console
@@ -98,6 +113,10 @@ def client(
         max_model_bytes=max_model_bytes,
     )
     console = Console()
+    if reconnect:
+        across = asyncio.run(_run_reconnecting(config, count, max_attempts, console))
+        console.print(reconnecting_table(across))
+        return
     result = asyncio.run(_run(config, count, console))
     console.print(summary_table(result))
 
@@ -125,6 +144,60 @@ async def _run(config: ClientConfig, count: int, console: Console) -> ClientRunR
             backend = hello.capabilities.python_backend
             progress.update(task, status=f"session {hello.session_id[:8]} · python {backend}")
             return await reference.run(count)
+
+
+async def _run_reconnecting(
+    config: ClientConfig, count: int, max_attempts: int, console: Console
+) -> ReconnectingRunResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from stylebridge.client.reconnect import BackoffPolicy, Reconnect, ReconnectingClient
+
+    with Progress(
+        TextColumn("[bold]streaming"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("frames", total=count, status="")
+
+        def on_reconnect(event: Reconnect) -> None:
+            progress.update(
+                task, status=f"reconnected after {event.down_s:.1f} s: {event.new_session_id[:8]}"
+            )
+
+        client = ReconnectingClient(
+            config,
+            policy=BackoffPolicy(max_attempts=max_attempts),
+            on_result=lambda _: progress.advance(task),
+            on_reconnect=on_reconnect,
+        )
+        return await client.run(count)
+
+
+def reconnecting_table(result: ReconnectingRunResult) -> Table:
+    """A run across sessions: each session's counts, and each reconnection."""
+    from rich.table import Table
+
+    table = Table(title="sessions", title_justify="left")
+    for column in ("session", "sent", "answered", "ended by"):
+        table.add_column(column)
+    for run in result.sessions:
+        table.add_row(run.session_id, str(run.sent), str(run.answered), run.error or "-")
+    for event in result.reconnects:
+        table.add_row(
+            f"[dim]reconnect -> {event.new_session_id}",
+            "",
+            "",
+            f"[dim]down {event.down_s:.2f} s, {event.attempts} attempts",
+        )
+    table.caption = (
+        f"{result.answered} answered of {result.sent} sent "
+        f"({result.unanswered} lost in flight) in {result.elapsed_s:.1f} s"
+    )
+    return table
 
 
 def _ms(value: float | None) -> str:

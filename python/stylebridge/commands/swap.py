@@ -162,6 +162,8 @@ def models_table(listing: ModelList) -> Table:
             if check.engine not in engines:
                 engines.append(check.engine)
     title = f"{len(listing.models)} models in {listing.catalog or '(no catalog)'}"
+    if listing.catalog_missing:
+        title += " [bold red](folder missing: waiting for it to come back)[/]"
     table = Table(title=title, title_justify="left")
     for column in ("model", "version", "size", "opset", "recipe", "registered", *engines):
         table.add_column(column)
@@ -178,7 +180,11 @@ def models_table(listing: ModelList) -> Table:
         ]
         table.add_row(
             name,
-            str(m.model.version) if m.valid else "[red]refused[/]",
+            str(m.model.version)
+            if m.valid
+            else "[yellow]removed[/]"
+            if m.removed
+            else "[red]refused[/]",
             _size(m.size_bytes),
             str(m.opset or "-"),
             m.recipe or "-",

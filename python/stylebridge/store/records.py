@@ -158,10 +158,15 @@ class StoreHealth:
 
     def describe(self) -> str:
         """One line for tables and logs."""
-        if self.ok:
-            lost = f"; {self.lost_writes} writes lost earlier" if self.lost_writes else ""
-            return f"store {self.path}: writing{lost}"
-        return (
-            f"store {self.path}: NOT WRITING ({self.error}); frames are answered but not "
-            f"stored; {self.lost_writes} writes lost so far"
-        )
+        return describe_store(self.path, self.ok, self.error, self.lost_writes)
+
+
+def describe_store(path: str, ok: bool, error: str, lost_writes: int) -> str:
+    """The store's condition in one line (the server's log and `stylebridge sessions`)."""
+    if ok:
+        lost = f"; {lost_writes} writes lost earlier" if lost_writes else ""
+        return f"store {path}: writing{lost}"
+    return (
+        f"store {path}: NOT WRITING ({error}); frames are answered but not "
+        f"stored; {lost_writes} writes lost so far"
+    )

@@ -75,40 +75,41 @@ namespace StyleBridge.Protocol.V1 {
             "YnJpZGdlLnYxLk1vZGVsUmVmEi0KCG91dGNvbWVzGAIgAygLMhsuc3R5bGVi",
             "cmlkZ2UudjEuU3dhcE91dGNvbWUiEwoRTGlzdE1vZGVsc1JlcXVlc3QiPgoL",
             "RW5naW5lQ2hlY2sSDgoGZW5naW5lGAEgASgJEg8KB3ZlcmRpY3QYAiABKAkS",
-            "DgoGcmVhc29uGAMgASgJIvABCglNb2RlbEluZm8SJwoFbW9kZWwYASABKAsy",
+            "DgoGcmVhc29uGAMgASgJIoECCglNb2RlbEluZm8SJwoFbW9kZWwYASABKAsy",
             "GC5zdHlsZWJyaWRnZS52MS5Nb2RlbFJlZhIMCgRmaWxlGAIgASgJEhIKCnNp",
             "emVfYnl0ZXMYAyABKAQSDQoFdmFsaWQYBCABKAgSDQoFZXJyb3IYBSABKAkS",
             "LAoHZW5naW5lcxgGIAMoCzIbLnN0eWxlYnJpZGdlLnYxLkVuZ2luZUNoZWNr",
             "Eg0KBW9wc2V0GAcgASgNEhMKC2lucHV0X3JhbmdlGAggASgCEhgKEHJlZ2lz",
-            "dGVyZWRfYXRfdXMYCSABKAMSDgoGcmVjaXBlGAogASgJImoKEkxpc3RNb2Rl",
-            "bHNSZXNwb25zZRIpCgZtb2RlbHMYASADKAsyGS5zdHlsZWJyaWRnZS52MS5N",
-            "b2RlbEluZm8SDwoHY2F0YWxvZxgCIAEoCRIYChBjdXJyZW50X21vZGVsX2lk",
-            "GAMgASgJIlwKDVJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIP",
-            "CgdldmVyeV9uGAIgASgNEhIKCm1pbl9jaGFuZ2UYAyABKAESEgoKbWF4X2Zy",
-            "YW1lcxgEIAEoDSJ1Cg1SZWNvcmRlZEZyYW1lEhAKCHNlcXVlbmNlGAEgASgE",
-            "EhcKD2NhcHR1cmVfdGltZV91cxgCIAEoAxIkCgVpbWFnZRgDIAEoCzIVLnN0",
-            "eWxlYnJpZGdlLnYxLkltYWdlEhMKC21lYW5fY2hhbmdlGAQgASgBKqABCgxT",
-            "ZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhsK",
-            "F1NFU1NJT05fU1RBVEVfQ09OTkVDVEVEEAESGwoXU0VTU0lPTl9TVEFURV9T",
-            "VFJFQU1JTkcQAhIYChRTRVNTSU9OX1NUQVRFX0NMT1NFRBADEh0KGVNFU1NJ",
-            "T05fU1RBVEVfSU5URVJSVVBURUQQBCrMAQoKU3dhcFJlc3VsdBIbChdTV0FQ",
-            "X1JFU1VMVF9VTlNQRUNJRklFRBAAEhYKElNXQVBfUkVTVUxUX0FDVElWRRAB",
-            "EhsKF1NXQVBfUkVTVUxUX1JPTExFRF9CQUNLEAISFwoTU1dBUF9SRVNVTFRf",
-            "UkVGVVNFRBADEhkKFVNXQVBfUkVTVUxUX1RJTUVEX09VVBAEEhkKFVNXQVBf",
-            "UkVTVUxUX1VOQ0hBTkdFRBAFEh0KGVNXQVBfUkVTVUxUX05PVF9DT05ORUNU",
-            "RUQQBjKEBAoHQ29udHJvbBJZCgxMaXN0U2Vzc2lvbnMSIy5zdHlsZWJyaWRn",
-            "ZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiQuc3R5bGVicmlkZ2UudjEuTGlz",
-            "dFNlc3Npb25zUmVzcG9uc2USVwoPR2V0U2Vzc2lvblN0YXRzEiYuc3R5bGVi",
-            "cmlkZ2UudjEuR2V0U2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJpZGdl",
-            "LnYxLlNlc3Npb25TdGF0cxJdChFXYXRjaFNlc3Npb25TdGF0cxIoLnN0eWxl",
-            "YnJpZGdlLnYxLldhdGNoU2Vzc2lvblN0YXRzUmVxdWVzdBocLnN0eWxlYnJp",
-            "ZGdlLnYxLlNlc3Npb25TdGF0czABEkEKBFN3YXASGy5zdHlsZWJyaWRnZS52",
-            "MS5Td2FwUmVxdWVzdBocLnN0eWxlYnJpZGdlLnYxLlN3YXBSZXNwb25zZRJT",
-            "CgpMaXN0TW9kZWxzEiEuc3R5bGVicmlkZ2UudjEuTGlzdE1vZGVsc1JlcXVl",
-            "c3QaIi5zdHlsZWJyaWRnZS52MS5MaXN0TW9kZWxzUmVzcG9uc2USTgoMUmVj",
-            "b3JkRnJhbWVzEh0uc3R5bGVicmlkZ2UudjEuUmVjb3JkUmVxdWVzdBodLnN0",
-            "eWxlYnJpZGdlLnYxLlJlY29yZGVkRnJhbWUwAUIaqgIXU3R5bGVCcmlkZ2Uu",
-            "UHJvdG9jb2wuVjFiBnByb3RvMw=="));
+            "dGVyZWRfYXRfdXMYCSABKAMSDgoGcmVjaXBlGAogASgJEg8KB3JlbW92ZWQY",
+            "CyABKAgigwEKEkxpc3RNb2RlbHNSZXNwb25zZRIpCgZtb2RlbHMYASADKAsy",
+            "GS5zdHlsZWJyaWRnZS52MS5Nb2RlbEluZm8SDwoHY2F0YWxvZxgCIAEoCRIY",
+            "ChBjdXJyZW50X21vZGVsX2lkGAMgASgJEhcKD2NhdGFsb2dfbWlzc2luZxgE",
+            "IAEoCCJcCg1SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoH",
+            "ZXZlcnlfbhgCIAEoDRISCgptaW5fY2hhbmdlGAMgASgBEhIKCm1heF9mcmFt",
+            "ZXMYBCABKA0idQoNUmVjb3JkZWRGcmFtZRIQCghzZXF1ZW5jZRgBIAEoBBIX",
+            "Cg9jYXB0dXJlX3RpbWVfdXMYAiABKAMSJAoFaW1hZ2UYAyABKAsyFS5zdHls",
+            "ZWJyaWRnZS52MS5JbWFnZRITCgttZWFuX2NoYW5nZRgEIAEoASqgAQoMU2Vz",
+            "c2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIbChdT",
+            "RVNTSU9OX1NUQVRFX0NPTk5FQ1RFRBABEhsKF1NFU1NJT05fU1RBVEVfU1RS",
+            "RUFNSU5HEAISGAoUU0VTU0lPTl9TVEFURV9DTE9TRUQQAxIdChlTRVNTSU9O",
+            "X1NUQVRFX0lOVEVSUlVQVEVEEAQqzAEKClN3YXBSZXN1bHQSGwoXU1dBUF9S",
+            "RVNVTFRfVU5TUEVDSUZJRUQQABIWChJTV0FQX1JFU1VMVF9BQ1RJVkUQARIb",
+            "ChdTV0FQX1JFU1VMVF9ST0xMRURfQkFDSxACEhcKE1NXQVBfUkVTVUxUX1JF",
+            "RlVTRUQQAxIZChVTV0FQX1JFU1VMVF9USU1FRF9PVVQQBBIZChVTV0FQX1JF",
+            "U1VMVF9VTkNIQU5HRUQQBRIdChlTV0FQX1JFU1VMVF9OT1RfQ09OTkVDVEVE",
+            "EAYyhAQKB0NvbnRyb2wSWQoMTGlzdFNlc3Npb25zEiMuc3R5bGVicmlkZ2Uu",
+            "djEuTGlzdFNlc3Npb25zUmVxdWVzdBokLnN0eWxlYnJpZGdlLnYxLkxpc3RT",
+            "ZXNzaW9uc1Jlc3BvbnNlElcKD0dldFNlc3Npb25TdGF0cxImLnN0eWxlYnJp",
+            "ZGdlLnYxLkdldFNlc3Npb25TdGF0c1JlcXVlc3QaHC5zdHlsZWJyaWRnZS52",
+            "MS5TZXNzaW9uU3RhdHMSXQoRV2F0Y2hTZXNzaW9uU3RhdHMSKC5zdHlsZWJy",
+            "aWRnZS52MS5XYXRjaFNlc3Npb25TdGF0c1JlcXVlc3QaHC5zdHlsZWJyaWRn",
+            "ZS52MS5TZXNzaW9uU3RhdHMwARJBCgRTd2FwEhsuc3R5bGVicmlkZ2UudjEu",
+            "U3dhcFJlcXVlc3QaHC5zdHlsZWJyaWRnZS52MS5Td2FwUmVzcG9uc2USUwoK",
+            "TGlzdE1vZGVscxIhLnN0eWxlYnJpZGdlLnYxLkxpc3RNb2RlbHNSZXF1ZXN0",
+            "GiIuc3R5bGVicmlkZ2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlEk4KDFJlY29y",
+            "ZEZyYW1lcxIdLnN0eWxlYnJpZGdlLnYxLlJlY29yZFJlcXVlc3QaHS5zdHls",
+            "ZWJyaWRnZS52MS5SZWNvcmRlZEZyYW1lMAFCGqoCF1N0eWxlQnJpZGdlLlBy",
+            "b3RvY29sLlYxYgZwcm90bzM="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::StyleBridge.Protocol.V1.CommonReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::StyleBridge.Protocol.V1.SessionState), typeof(global::StyleBridge.Protocol.V1.SwapResult), }, null, new pbr::GeneratedClrTypeInfo[] {
@@ -126,8 +127,8 @@ namespace StyleBridge.Protocol.V1 {
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.SwapResponse), global::StyleBridge.Protocol.V1.SwapResponse.Parser, new[]{ "Model", "Outcomes" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListModelsRequest), global::StyleBridge.Protocol.V1.ListModelsRequest.Parser, null, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.EngineCheck), global::StyleBridge.Protocol.V1.EngineCheck.Parser, new[]{ "Engine", "Verdict", "Reason" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelInfo), global::StyleBridge.Protocol.V1.ModelInfo.Parser, new[]{ "Model", "File", "SizeBytes", "Valid", "Error", "Engines", "Opset", "InputRange", "RegisteredAtUs", "Recipe" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListModelsResponse), global::StyleBridge.Protocol.V1.ListModelsResponse.Parser, new[]{ "Models", "Catalog", "CurrentModelId" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ModelInfo), global::StyleBridge.Protocol.V1.ModelInfo.Parser, new[]{ "Model", "File", "SizeBytes", "Valid", "Error", "Engines", "Opset", "InputRange", "RegisteredAtUs", "Recipe", "Removed" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.ListModelsResponse), global::StyleBridge.Protocol.V1.ListModelsResponse.Parser, new[]{ "Models", "Catalog", "CurrentModelId", "CatalogMissing" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.RecordRequest), global::StyleBridge.Protocol.V1.RecordRequest.Parser, new[]{ "SessionId", "EveryN", "MinChange", "MaxFrames" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::StyleBridge.Protocol.V1.RecordedFrame), global::StyleBridge.Protocol.V1.RecordedFrame.Parser, new[]{ "Sequence", "CaptureTimeUs", "Image", "MeanChange" }, null, null, null, null)
           }));
@@ -5201,6 +5202,7 @@ namespace StyleBridge.Protocol.V1 {
       inputRange_ = other.inputRange_;
       registeredAtUs_ = other.registeredAtUs_;
       recipe_ = other.recipe_;
+      removed_ = other.removed_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -5344,6 +5346,21 @@ namespace StyleBridge.Protocol.V1 {
       }
     }
 
+    /// <summary>Field number for the "removed" field.</summary>
+    public const int RemovedFieldNumber = 11;
+    private bool removed_;
+    /// <summary>
+    /// The file was deleted from the catalog (valid is false; sessions running it keep it).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Removed {
+      get { return removed_; }
+      set {
+        removed_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -5369,6 +5386,7 @@ namespace StyleBridge.Protocol.V1 {
       if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(InputRange, other.InputRange)) return false;
       if (RegisteredAtUs != other.RegisteredAtUs) return false;
       if (Recipe != other.Recipe) return false;
+      if (Removed != other.Removed) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -5386,6 +5404,7 @@ namespace StyleBridge.Protocol.V1 {
       if (InputRange != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(InputRange);
       if (RegisteredAtUs != 0L) hash ^= RegisteredAtUs.GetHashCode();
       if (Recipe.Length != 0) hash ^= Recipe.GetHashCode();
+      if (Removed != false) hash ^= Removed.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -5441,6 +5460,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(82);
         output.WriteString(Recipe);
       }
+      if (Removed != false) {
+        output.WriteRawTag(88);
+        output.WriteBool(Removed);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -5488,6 +5511,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(82);
         output.WriteString(Recipe);
       }
+      if (Removed != false) {
+        output.WriteRawTag(88);
+        output.WriteBool(Removed);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -5525,6 +5552,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (Recipe.Length != 0) {
         size += 1 + pb::CodedOutputStream.ComputeStringSize(Recipe);
+      }
+      if (Removed != false) {
+        size += 1 + 1;
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -5568,6 +5598,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (other.Recipe.Length != 0) {
         Recipe = other.Recipe;
+      }
+      if (other.Removed != false) {
+        Removed = other.Removed;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -5625,6 +5658,10 @@ namespace StyleBridge.Protocol.V1 {
           }
           case 82: {
             Recipe = input.ReadString();
+            break;
+          }
+          case 88: {
+            Removed = input.ReadBool();
             break;
           }
         }
@@ -5685,6 +5722,10 @@ namespace StyleBridge.Protocol.V1 {
             Recipe = input.ReadString();
             break;
           }
+          case 88: {
+            Removed = input.ReadBool();
+            break;
+          }
         }
       }
     }
@@ -5729,6 +5770,7 @@ namespace StyleBridge.Protocol.V1 {
       models_ = other.models_.Clone();
       catalog_ = other.catalog_;
       currentModelId_ = other.currentModelId_;
+      catalogMissing_ = other.catalogMissing_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -5779,6 +5821,21 @@ namespace StyleBridge.Protocol.V1 {
       }
     }
 
+    /// <summary>Field number for the "catalog_missing" field.</summary>
+    public const int CatalogMissingFieldNumber = 4;
+    private bool catalogMissing_;
+    /// <summary>
+    /// The watched folder is gone (deleted or unmounted); it is picked up again when it returns.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool CatalogMissing {
+      get { return catalogMissing_; }
+      set {
+        catalogMissing_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -5797,6 +5854,7 @@ namespace StyleBridge.Protocol.V1 {
       if(!models_.Equals(other.models_)) return false;
       if (Catalog != other.Catalog) return false;
       if (CurrentModelId != other.CurrentModelId) return false;
+      if (CatalogMissing != other.CatalogMissing) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -5807,6 +5865,7 @@ namespace StyleBridge.Protocol.V1 {
       hash ^= models_.GetHashCode();
       if (Catalog.Length != 0) hash ^= Catalog.GetHashCode();
       if (CurrentModelId.Length != 0) hash ^= CurrentModelId.GetHashCode();
+      if (CatalogMissing != false) hash ^= CatalogMissing.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -5834,6 +5893,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(26);
         output.WriteString(CurrentModelId);
       }
+      if (CatalogMissing != false) {
+        output.WriteRawTag(32);
+        output.WriteBool(CatalogMissing);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -5853,6 +5916,10 @@ namespace StyleBridge.Protocol.V1 {
         output.WriteRawTag(26);
         output.WriteString(CurrentModelId);
       }
+      if (CatalogMissing != false) {
+        output.WriteRawTag(32);
+        output.WriteBool(CatalogMissing);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -5869,6 +5936,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (CurrentModelId.Length != 0) {
         size += 1 + pb::CodedOutputStream.ComputeStringSize(CurrentModelId);
+      }
+      if (CatalogMissing != false) {
+        size += 1 + 1;
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -5888,6 +5958,9 @@ namespace StyleBridge.Protocol.V1 {
       }
       if (other.CurrentModelId.Length != 0) {
         CurrentModelId = other.CurrentModelId;
+      }
+      if (other.CatalogMissing != false) {
+        CatalogMissing = other.CatalogMissing;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -5916,6 +5989,10 @@ namespace StyleBridge.Protocol.V1 {
             CurrentModelId = input.ReadString();
             break;
           }
+          case 32: {
+            CatalogMissing = input.ReadBool();
+            break;
+          }
         }
       }
     #endif
@@ -5941,6 +6018,10 @@ namespace StyleBridge.Protocol.V1 {
           }
           case 26: {
             CurrentModelId = input.ReadString();
+            break;
+          }
+          case 32: {
+            CatalogMissing = input.ReadBool();
             break;
           }
         }
