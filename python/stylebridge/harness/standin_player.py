@@ -294,6 +294,7 @@ def _connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) 
         init.capabilities.trainingAnalytics = True
         init.capabilities.variableLengthObservation = True
         init.capabilities.multiAgentGroups = True
+        steps = 0
         try:
             answer = stub.Exchange(hello, wait_for_ready=True, timeout=60.0)
             python_version = answer.unity_input.rl_initialization_input.communication_version
@@ -304,7 +305,6 @@ def _connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) 
             empty = UnityMessageProto()
             empty.header.status = 200
             answer = stub.Exchange(empty)
-            steps = 0
             while answer.header.status == 200:
                 rl_input = answer.unity_input.rl_input
                 if rl_input.command == command_pb2.QUIT:
@@ -325,6 +325,12 @@ def _connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) 
                 )
                 answer = stub.Exchange(reply)
         except grpc.RpcError as exc:
+            # UnityEnvironment.close() answers the pending Exchange with status 400 and
+            # then stops its server at once, which can cancel that answer in flight. A
+            # Unity player's communicator takes this as Python leaving and quits cleanly.
+            if steps and exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                _log.info("Python closed the connection after %d steps (%s)", steps, exc.code())
+                return 0
             _log.error("the ML-Agents connection failed: %s", exc)
             return 1
     _log.info("Python closed the environment after %d steps; quitting", steps)
