@@ -146,21 +146,26 @@ def migrate(conn: sqlite3.Connection, where: str) -> int:
     Raises StoreError for a store written by a newer StyleBridge, or a file that
     holds other tables and no StyleBridge version.
     """
-    found = user_version(conn)
+    # Version and tables read in one snapshot: between two separate reads another server
+    # may commit the first migration, and a new store would look like someone else's.
+    conn.execute("BEGIN")
+    try:
+        found = user_version(conn)
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
+            0
+        ]
+    finally:
+        conn.execute("COMMIT")
     if found > SCHEMA_VERSION:
         raise StoreError(
             f"store {where} has schema version {found}, newer than this StyleBridge "
             f"understands ({SCHEMA_VERSION}); upgrade StyleBridge or use another --store path"
         )
-    if found == 0:
-        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
-            0
-        ]
-        if tables:
-            raise StoreError(
-                f"{where} is an SQLite file of something else (tables but no StyleBridge "
-                f"schema version); use another --store path"
-            )
+    if found == 0 and tables:
+        raise StoreError(
+            f"{where} is an SQLite file of something else (tables but no StyleBridge "
+            f"schema version); use another --store path"
+        )
     while True:
         # One transaction per migration, the version re-read under the write lock: two
         # servers opening one new store at once must not both run a migration.

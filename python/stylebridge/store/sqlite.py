@@ -59,6 +59,23 @@ def _connect(path: Path, *, shared: bool) -> sqlite3.Connection:
     return conn
 
 
+# Switching a new file to WAL needs an exclusive lock, and SQLite may answer "database is
+# locked" at once (without its busy handler) while another process does the same.
+_WAL_RETRY_S = 5.0
+
+
+def _enable_wal(conn: sqlite3.Connection) -> str:
+    """The journal mode after asking for WAL, retrying a racing opener's lock briefly."""
+    deadline = time.monotonic() + _WAL_RETRY_S
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 # What one write can raise without the store itself being at fault.
 _BAD_ROW_ERRORS = (sqlite3.Error, OverflowError, ValueError, TypeError)
 
@@ -107,7 +124,7 @@ class Store:
         self._reader: sqlite3.Connection | None = None
         try:
             self._writer = _connect(self._path, shared=True)
-            mode = self._writer.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _enable_wal(self._writer)
             if str(mode).lower() != "wal":
                 _log.warning("store %s runs in %s mode, not WAL: reads may wait", self._path, mode)
             migrate(self._writer, str(self._path))
