@@ -101,9 +101,14 @@ async def assert_every_frame_answered_by_its_model(raw: RawSwapClient) -> None:
     }
     assert not wrong, f"frames answered by another model than they named: {wrong}"
     statuses = {s: (a.status, a.error, a.model_note) for s, a in raw.answers.items()}
-    assert all(a.status == bridge_pb2.FRAME_STATUS_PROCESSED for a in raw.answers.values()), (
-        statuses
-    )
+    # A busy machine may drop frames (newest frame wins); none may fail, and Python must
+    # have run every model the client sent (the last frame of a stream is never dropped).
+    ran = {bridge_pb2.FRAME_STATUS_PROCESSED, bridge_pb2.FRAME_STATUS_DROPPED}
+    assert all(a.status in ran for a in raw.answers.values()), statuses
+    processed = {
+        a.model_id for a in raw.answers.values() if a.status == bridge_pb2.FRAME_STATUS_PROCESSED
+    }
+    assert processed == set(raw.sent.values()), statuses
 
 
 async def test_swap_during_streaming_switches_python_at_the_same_frame(
