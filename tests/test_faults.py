@@ -306,6 +306,7 @@ async def test_server_killed_and_restarted_clients_reconnect_and_the_store_is_in
         assert states[session_b] == "streaming"
         await _until(
             lambda: sum(s == "streaming" for s in _session_states(store).values()) == 3,
+            timeout=60.0,  # back-off after a slow restart can reach 8 s between attempts
             what="A's clients back",
         )
         await asyncio.sleep(0.5)
