@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +23,7 @@ from stylebridge.sizes import parse_size
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress, TaskID
     from rich.table import Table
 
     from stylebridge.client import ClientRunResult, FrameResult
@@ -121,10 +124,10 @@ def client(
     console.print(summary_table(result))
 
 
-async def _run(config: ClientConfig, count: int, console: Console) -> ClientRunResult:
+@contextlib.contextmanager
+def _streaming(console: Console, count: int) -> Iterator[tuple[Progress, TaskID]]:
+    """The progress bar of a run: frames answered of ``count``, and a status line."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from stylebridge.client import ReferenceClient
 
     with Progress(
         TextColumn("[bold]streaming"),
@@ -135,6 +138,13 @@ async def _run(config: ClientConfig, count: int, console: Console) -> ClientRunR
         transient=True,
     ) as progress:
         task = progress.add_task("frames", total=count, status="")
+        yield progress, task
+
+
+async def _run(config: ClientConfig, count: int, console: Console) -> ClientRunResult:
+    from stylebridge.client import ReferenceClient
+
+    with _streaming(console, count) as (progress, task):
 
         def on_result(result: FrameResult) -> None:
             progress.advance(task)
@@ -149,19 +159,9 @@ async def _run(config: ClientConfig, count: int, console: Console) -> ClientRunR
 async def _run_reconnecting(
     config: ClientConfig, count: int, max_attempts: int, console: Console
 ) -> ReconnectingRunResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from stylebridge.client.reconnect import BackoffPolicy, Reconnect, ReconnectingClient
 
-    with Progress(
-        TextColumn("[bold]streaming"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("frames", total=count, status="")
+    with _streaming(console, count) as (progress, task):
 
         def on_reconnect(event: Reconnect) -> None:
             progress.update(
