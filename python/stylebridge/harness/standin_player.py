@@ -329,7 +329,11 @@ def _connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) 
             # then stops its server at once, which can cancel that answer in flight. A
             # Unity player's communicator takes this as Python leaving and quits cleanly.
             if steps and exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                _log.info("Python closed the connection after %d steps (%s)", steps, exc.code())
+                _log.info(
+                    "Python closed the environment after %d steps (last answer cut off: %s)",
+                    steps,
+                    exc.code().name,
+                )
                 return 0
             _log.error("the ML-Agents connection failed: %s", exc)
             return 1
