@@ -358,6 +358,10 @@ class Store:
                 for write in batch:
                     self._commit(conn, [write])
                 return
+            if condition:
+                # Said before the writes count as failed: flush() returning means the
+                # store's condition (and its one log line) is already known.
+                self._health.on_failure(exc, len(batch))
             with self._cond:
                 self._failed += len(batch)
                 failed = self._failed
@@ -366,7 +370,6 @@ class Store:
                 if write.done is not None:
                     write.done.set_exception(StoreError(f"store {self._path}: {exc}"))
             if condition:
-                self._health.on_failure(exc, len(batch))
                 return
             now = time.monotonic()
             if now - self._last_warning >= _LOG_EVERY_S or failed == 1:
