@@ -13,12 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from swap_helpers import drop_into, tiny_onnx
 
-from stylebridge.bridge.registry import (
-    ModelRegistry,
-    RegistryUpdate,
-    is_model_file,
-    resolve_in_catalog,
-)
+from stylebridge.bridge.catalog_entries import RegistryUpdate
+from stylebridge.bridge.registry import ModelRegistry, is_model_file, resolve_in_catalog
 from stylebridge.bridge.validation import Validator, push_target
 from stylebridge.bridge.watcher import CatalogWatcher
 from stylebridge.engines.targets import Engine

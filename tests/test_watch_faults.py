@@ -23,7 +23,8 @@ from bridge_helpers import running_server, stubs, wait_for
 from swap_helpers import RawSwapClient, drop_into, tiny_onnx
 
 from stylebridge.bridge import BridgeServer
-from stylebridge.bridge.registry import ModelRegistry, RegistryUpdate
+from stylebridge.bridge.catalog_entries import RegistryUpdate
+from stylebridge.bridge.registry import ModelRegistry
 from stylebridge.bridge.watcher import CatalogWatcher
 from stylebridge.client import ControlClient
 from stylebridge.errors import InvalidInputError, NotFoundError

@@ -24,9 +24,10 @@ from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 
+from stylebridge.bridge.catalog_entries import RefusedFile, RegisteredModel
 from stylebridge.bridge.domain import now_us
 from stylebridge.bridge.following import ModelBackends
-from stylebridge.bridge.registry import ModelRegistry, RefusedFile, RegisteredModel
+from stylebridge.bridge.registry import ModelRegistry
 from stylebridge.bridge.sessions import Session, SessionRegistry
 from stylebridge.bridge.swap_domain import (
     RECORDED,

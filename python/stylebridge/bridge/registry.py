@@ -28,9 +28,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
+from stylebridge.bridge.catalog_entries import (
+    NCHW,
+    PushMetadata,
+    RefusedFile,
+    RegisteredModel,
+    RegistryUpdate,
+    RemovedModel,
+)
 from stylebridge.bridge.catalog_names import ONNX_SUFFIX as ONNX_SUFFIX
 from stylebridge.bridge.catalog_names import is_ignored_name as is_ignored_name
 from stylebridge.bridge.catalog_names import is_model_file as is_model_file
@@ -43,88 +50,6 @@ from stylebridge.models.safe_paths import check_model_id
 from stylebridge.protocol import ModelRef
 
 _log = logging.getLogger(__name__)
-
-NCHW = "NCHW"
-
-
-@dataclass(frozen=True)
-class PushMetadata:
-    """What a client needs to feed a pushed model (``ModelMetadata`` on the wire)."""
-
-    input_name: str
-    output_name: str
-    input_layout: str
-    # 255.0 for 0..255 input, 1.0 for 0..1 (from the model's stylebridge.* metadata).
-    input_range: float
-    # (width, height) the model was made or evaluated for; (0, 0) = any.
-    recommended_size: tuple[int, int]
-    opset: int
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """One version of one model id that loaded: its bytes are what a push sends."""
-
-    ref: ModelRef
-    file: str
-    data: bytes
-    metadata: PushMetadata
-    registered_at_us: int
-    recipe: str = ""
-
-    @property
-    def model_id(self) -> str:
-        return self.ref.model_id
-
-    @property
-    def sha256(self) -> str:
-        return self.ref.sha256
-
-    @property
-    def size_bytes(self) -> int:
-        return len(self.data)
-
-
-@dataclass(frozen=True)
-class RefusedFile:
-    """A file of the catalog that does not load as a style model, and why."""
-
-    model_id: str
-    file: str
-    sha256: str
-    size_bytes: int
-    error: str
-    seen_at_us: int
-
-
-@dataclass(frozen=True)
-class RemovedModel:
-    """A model whose file left the catalog: no longer offered, still run by whoever has it."""
-
-    model: RegisteredModel
-    removed_at_us: int
-    reason: str
-
-    @property
-    def model_id(self) -> str:
-        return self.model.model_id
-
-
-@dataclass(frozen=True)
-class RegistryUpdate:
-    """What adding (or losing) one file did: a new version, the same bytes again, a
-    refusal, or a removal."""
-
-    model_id: str
-    model: RegisteredModel | None = None
-    refused: RefusedFile | None = None
-    removed: RemovedModel | None = None
-    # True when the bytes equal the last version of that id (nothing new to push).
-    unchanged: bool = False
-
-    @property
-    def is_new_version(self) -> bool:
-        return self.model is not None and not self.unchanged
 
 
 class ModelRegistry:

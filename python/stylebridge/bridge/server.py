@@ -20,11 +20,12 @@ from pathlib import Path
 import grpc
 import grpc.aio
 
+from stylebridge.bridge.catalog_entries import RegistryUpdate
 from stylebridge.bridge.control import ControlServicer, add_control_servicer
 from stylebridge.bridge.following import ModelBackends
 from stylebridge.bridge.interceptors import ErrorInterceptor, TokenInterceptor
 from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.registry import ModelRegistry, RegistryUpdate
+from stylebridge.bridge.registry import ModelRegistry
 from stylebridge.bridge.runner import BackendFactory, InferenceRunner
 from stylebridge.bridge.servicer import BridgeDeps, BridgeServicer, add_bridge_servicer
 from stylebridge.bridge.sessions import SessionRegistry
