@@ -157,6 +157,29 @@ async def test_injected_frames_and_engine_and_watch(tmp_path: Path) -> None:
     engine.close()
 
 
+async def test_the_stream_ending_before_the_half_close_returns_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server ends the stream once it reads the client's half-close, so on a busy
+    # machine its end can reach the receiver before done_writing() returns to the sender
+    # (a flaky fault test saw this). A delay after the real half-close makes it certain.
+    from grpc.aio._call import StreamStreamCall
+
+    half_close = StreamStreamCall.done_writing
+
+    async def late_half_close(self: StreamStreamCall) -> None:
+        await half_close(self)
+        await asyncio.sleep(1.0)
+
+    monkeypatch.setattr(StreamStreamCall, "done_writing", late_half_close)
+    frames = [random_frame(40, 24, seed=i) for i in range(5)]
+    async with running_server(tmp_path) as server:
+        config = _client_config(server, size=(40, 24))
+        async with ReferenceClient(config, frames=frames) as client:
+            result = await client.run(5)
+    assert result.sent == result.answered == 5
+
+
 async def test_token_is_sent_when_configured(tmp_path: Path) -> None:
     async with running_server(tmp_path, token="s3cret") as server:
         async with ReferenceClient(_client_config(server, token="s3cret")) as client:

@@ -304,6 +304,7 @@ class _Stream:
         self._pending: dict[int, tuple[float, float | None, str]] = {}
         self.results: list[FrameResult] = []
         self.sent = 0
+        self._half_closed = False
 
     async def run(self) -> None:
         sender = asyncio.create_task(self._send(), name="client-send")
@@ -312,12 +313,14 @@ class _Stream:
             done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
             if receiver in done:
                 receiver.result()  # the server's error, if it ended the stream with one
-                if not sender.done():
+                # The server ends the stream once it reads the half-close, so its end can
+                # reach the receiver before ``done_writing()`` returns to the sender.
+                if not sender.done() and not self._half_closed:
                     raise StateError(
                         f"the server closed the stream after {len(self.results)} answers while "
                         f"frames were still being sent"
                     )
-            sender.result()
+            await sender
             try:
                 await asyncio.wait_for(asyncio.shield(receiver), self._config.drain_timeout_s)
             except TimeoutError:
@@ -351,6 +354,7 @@ class _Stream:
             self._pending[sequence] = (time.perf_counter(), engine_ms, slot.model_id)
             await self._call.write(message)
             self.sent += 1
+        self._half_closed = True
         await self._call.done_writing()
 
     def _capture(self, index: int, slot: FrameSlot) -> tuple[int, bytes, float | None] | None:
