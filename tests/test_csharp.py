@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -115,6 +116,17 @@ def test_asmdef_references_only_google_protobuf() -> None:
     assert asmdef["overrideReferences"] is True
     assert asmdef["precompiledReferences"] == ["Google.Protobuf.dll"]
     assert asmdef["noEngineReferences"] is True
+    # Barracuda's Google.Protobuf is 3.9.1: the generated code compiles against it only in
+    # compatibility mode, which the asmdef defines for itself, and the Mono check sets likewise.
+    assert asmdef["versionDefines"] == [
+        {
+            "name": "com.unity.barracuda",
+            "expression": "0.7.0",
+            "define": "GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE",
+        }
+    ]
+    row = {r[0]: r for r in _table("ASSEMBLIES")}["StyleBridge.Generated"]
+    assert row[3] == "GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE"
 
 
 def test_package_manifest_is_a_upm_package() -> None:
@@ -128,11 +140,22 @@ def test_package_manifest_is_a_upm_package() -> None:
 needs_mcs = pytest.mark.skipif(shutil.which("mcs") is None, reason="Mono mcs not installed")
 
 
+def _unity_api() -> Path:
+    from stylebridge.paths import shared_dir
+
+    root = shared_dir()
+    if root is None or not (root / "unity-api").is_dir():
+        pytest.fail("../shared/unity-api (the real assemblies' API listings) is required")
+    return root / "unity-api"
+
+
 def _copy_for_compile(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "tools").mkdir(parents=True)
     shutil.copy(REPO / "tools/unity_check.sh", root / "tools")
     shutil.copy(REPO / "tools/run_nunit.sh", root / "tools")
+    shutil.copy(REPO / "tools/check_stub_api.py", root / "tools")
+    shutil.copy(REPO / "tools/ApiDump.cs", root / "tools")
     shutil.copytree(REPO / "unity/ReferenceStubs", root / "unity/ReferenceStubs")
     # The whole package (every assembly row of unity_check.sh) and the shared vectors
     # that the Core tests read.
@@ -145,6 +168,7 @@ def _unity_check(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", "tools/unity_check.sh"],
         cwd=root,
+        env={**os.environ, "STYLEBRIDGE_UNITY_API": str(_unity_api())},
         capture_output=True,
         text=True,
         timeout=120,
@@ -163,27 +187,79 @@ def test_generated_csharp_compiles_against_the_stubs(tmp_path: Path) -> None:
 
 @needs_mcs
 @pytest.mark.parametrize(
-    ("stub", "real", "wrong"),
+    ("stub", "real", "wrong", "said"),
     [
-        ("ParseContext.cs", "public ulong ReadUInt64()", "public long ReadUInt64()"),
-        (
-            "IBufferMessage.cs",
-            "InternalWriteTo(ref WriteContext ctx)",
-            "InternalWriteTo(WriteContext ctx)",
+        (  # a changed signature
+            "Google.Protobuf/CodedInputStream.cs",
+            "public ulong ReadUInt64()",
+            "public long ReadUInt64()",
+            "CodedInputStream :: System.Int64 ReadUInt64(): not in Google.Protobuf-3.9.1.api.txt",
+        ),
+        (  # a member 3.9.1 lacks (Google.Protobuf 3.13+)
+            "Google.Protobuf/CodedInputStream.cs",
+            "public uint ReadTag()",
+            "public uint ReadTag() { throw new NotImplementedException(); }\n"
+            "        public void ReadRawMessage(IMessage message)",
+            "CodedInputStream :: System.Void ReadRawMessage(Google.Protobuf.IMessage): not in",
+        ),
+        (  # RpcException.StatusCode came with Grpc.Core 1.11
+            "Grpc.Core/Credentials.cs",
+            "public Status Status { get",
+            "public StatusCode StatusCode { get { throw new NotImplementedException(); } }\n"
+            "        public Status Status { get",
+            "RpcException :: prop Grpc.Core.StatusCode StatusCode get: not in Grpc.Core-1.10.0",
+        ),
+        (  # Channel derives from System.Object in 1.10 (ChannelBase came with the 1.21 split)
+            "Grpc.Core/Channel.cs",
+            "public class Channel\n",
+            "public abstract class ChannelBase { }\n    public class Channel : ChannelBase\n",
+            "Grpc.Core.ChannelBase: no such public type in Grpc.Core-1.10.0.api.txt",
         ),
     ],
 )
-def test_a_wrong_stub_signature_fails_the_compile(
-    tmp_path: Path, stub: str, real: str, wrong: str
+def test_a_stub_that_differs_from_the_real_listing_fails_unity_check(
+    tmp_path: Path, stub: str, real: str, wrong: str, said: str
 ) -> None:
     root = _copy_for_compile(tmp_path)
-    path = root / "unity/ReferenceStubs/Google.Protobuf" / stub
+    path = root / "unity/ReferenceStubs" / stub
     text = path.read_text()
     assert real in text
-    path.write_text(text.replace(real, wrong))
+    path.write_text(text.replace(real, wrong, 1))
     result = _unity_check(root)
     assert result.returncode != 0
-    assert "error CS" in result.stderr
+    assert said in result.stderr, result.stderr
+    assert "a stub declares API the real assembly lacks" in result.stderr
+
+
+@needs_mcs
+@pytest.mark.parametrize(
+    ("path", "real", "wrong", "error"),
+    [
+        (  # without the define, protoc 22's output needs IBufferMessage, which 3.9.1 lacks
+            "tools/unity_check.sh",
+            "|Google.Protobuf|GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE",
+            "|Google.Protobuf|",
+            "IBufferMessage",
+        ),
+        (  # UnityEditor.SessionState (a real class since Unity 5) against Core's SessionState
+            "unity/Assets/StyleTransfer/Editor/StyleBridgeWindow.cs",
+            "using SessionState = StyleBridge.Core.SessionState;",
+            "",
+            "error CS0104",
+        ),
+    ],
+)
+def test_the_two_unity_compile_errors_show_here_when_reintroduced(
+    tmp_path: Path, path: str, real: str, wrong: str, error: str
+) -> None:
+    root = _copy_for_compile(tmp_path)
+    target = root / path
+    text = target.read_text()
+    assert real in text
+    target.write_text(text.replace(real, wrong, 1))
+    result = _unity_check(root)
+    assert result.returncode != 0
+    assert error in result.stderr, result.stderr
 
 
 # --- The Unity package around the generated code (issue 6): metas, asmdefs, stub citations. ---
@@ -414,3 +490,41 @@ def test_csharp_constants_match_the_python_side() -> None:
     assert f"public const uint Version = {stylebridge.PROTOCOL_VERSION};" in bridge
     channel = (PACKAGE / "Runtime/Unity/Perf/PerfSideChannel.cs").read_text()
     assert f'new Guid("{harness.PERF_CHANNEL_ID}")' in channel
+
+
+def _stub_api_checker() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "check_stub_api", REPO / "tools/check_stub_api.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["check_stub_api"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stub_api_rules_allow_less_and_never_more_or_different() -> None:
+    check = _stub_api_checker()
+    real = [
+        "N.A :: class : System.Object ifaces=System.IDisposable,System.IEquatable<N.A>",
+        "N.A :: prop System.Int32 Count get set",
+        "N.A :: System.Void Dispose()",
+        "N.A :: static N.A Create(System.String, System.Int32=opt)",
+    ]
+    fine = [
+        "N.A :: class : System.Object ifaces=System.IDisposable",  # fewer interfaces
+        "N.A :: prop System.Int32 Count get",  # fewer accessors
+        "N.A :: System.Void Dispose()",
+    ]
+    assert check.problems(fine, real, "n.txt") == []
+    wrong = {
+        "N.A :: class : N.Base": "N.A :: class : N.Base: not in n.txt",
+        "N.A :: class : System.Object ifaces=System.ICloneable": "not in n.txt",
+        "N.A :: prop System.Int64 Count get": "(the real one: prop System.Int32 Count get set)",
+        "N.A :: static N.A Create(System.String, System.Int32)": "not in n.txt",
+        "N.A :: System.Void Close()": "N.A :: System.Void Close(): not in n.txt",
+        "N.B :: class : System.Object": "N.B: no such public type in n.txt",
+    }
+    for line, said in wrong.items():
+        found = check.problems([line], real, "n.txt")
+        assert len(found) == 1 and said in found[0], (line, found)

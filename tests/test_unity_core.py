@@ -19,6 +19,8 @@ from types import ModuleType
 
 import pytest
 
+from stylebridge.paths import shared_dir
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "unity/Assets/StyleTransfer"
 CORE = PACKAGE / "Runtime/Core"
@@ -83,15 +85,25 @@ def _copy_repo(root: Path) -> Path:
     for row in CORE_ROWS:
         assert f'"{row}' in script, f"unity_check.sh has no {row} row"
     (root / "tools/unity_check.sh").write_text(_core_only(script))
-    shutil.copy(REPO / "tools/run_nunit.sh", root / "tools")
+    for tool in ("run_nunit.sh", "check_stub_api.py", "ApiDump.cs"):
+        shutil.copy(REPO / "tools" / tool, root / "tools")
     shutil.copytree(REPO / "unity/ReferenceStubs", root / "unity/ReferenceStubs")
     shutil.copytree(PACKAGE, root / "unity/Assets/StyleTransfer")
     shutil.copytree(REPO / "tests/vectors", root / "tests/vectors")
     return root
 
 
+def _unity_api() -> Path:
+    """The real assemblies' API listings that unity_check.sh checks the stubs against."""
+    root = shared_dir()
+    if root is None or not (root / "unity-api").is_dir():
+        pytest.fail("../shared/unity-api (the real assemblies' API listings) is required")
+    return root / "unity-api"
+
+
 def _unity_check(root: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "STYLEBRIDGE_VECTORS"}
+    env["STYLEBRIDGE_UNITY_API"] = str(_unity_api())
     return subprocess.run(
         ["bash", "tools/unity_check.sh"],
         cwd=root,

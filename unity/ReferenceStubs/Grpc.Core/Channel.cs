@@ -1,25 +1,39 @@
-// REFERENCE STUB - not gRPC. Grpc.Core as shipped by com.unity.ml-agents 2.x in
-// Plugins/ProtoBuffer/Grpc.Core.dll (API listed in Unity-Technologies/ml-agents,
-// com.unity.ml-agents/Plugins/ProtoBuffer/Grpc.Core/lib/net45/Grpc.Core.xml; C# sources:
-// grpc/grpc, src/csharp/Grpc.Core/Channel.cs). See ../README.md.
+// REFERENCE STUB - not gRPC. Grpc.Core 1.10.0, the single Grpc.Core.dll that com.unity.ml-agents
+// 1.0.8 ... 3.0.0 ship in Plugins/ProtoBuffer (there is no Grpc.Core.Api in 1.10: the split came with
+// gRPC C# 1.21). Every member is checked against ../shared/unity-api/Grpc.Core-1.10.0.api.txt by
+// tools/check_stub_api.py. C# sources: grpc/grpc v1.10.x, src/csharp/Grpc.Core/. See ../README.md.
 
 using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
 
 namespace Grpc.Core
 {
-    // Source: Grpc.Core/Channel.cs; XML `M:Grpc.Core.Channel.#ctor(System.String,Grpc.Core.ChannelCredentials)`,
-    // `M:Grpc.Core.Channel.CreateCallInvoker` and `M:Grpc.Core.Channel.ShutdownAsyncCore`
-    // (ShutdownAsync itself is ChannelBase's).
-    public class Channel : ChannelBase
+    // Source: Grpc.Core/Channel.cs (v1.10.x): `public class Channel` deriving from System.Object (no
+    // ChannelBase before 1.21); listing `Grpc.Core.Channel :: class : System.Object`,
+    // `.ctor(System.String, Grpc.Core.ChannelCredentials, IEnumerable<ChannelOption>)`, `Task ShutdownAsync()`.
+    public class Channel
     {
-        public Channel(string target, ChannelCredentials credentials) : base(target) { throw new NotImplementedException(); }
-        public override CallInvoker CreateCallInvoker() { throw new NotImplementedException(); }
-        protected override Task ShutdownAsyncCore() { throw new NotImplementedException(); }
+        public Channel(string target, ChannelCredentials credentials) { throw new NotImplementedException(); }
+        public Channel(string target, ChannelCredentials credentials, IEnumerable<ChannelOption> options) { throw new NotImplementedException(); }
+        public Task ShutdownAsync() { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core/DefaultCallInvoker.cs; XML `M:Grpc.Core.DefaultCallInvoker.#ctor(Grpc.Core.Channel)`
-    // (present in gRPC C# 1.x and 2.x alike, which is why BridgeConnection uses it).
+    // Source: Grpc.Core/ChannelOptions.cs (v1.10.x); listing `ChannelOption :: .ctor(System.String, System.Int32)`.
+    public sealed class ChannelOption
+    {
+        public ChannelOption(string name, int intValue) { throw new NotImplementedException(); }
+    }
+
+    // Source: Grpc.Core/ChannelOptions.cs (v1.10.x); listing
+    // `ChannelOptions :: field static System.String MaxReceiveMessageLength=grpc.max_receive_message_length`.
+    public static class ChannelOptions
+    {
+        public const string MaxReceiveMessageLength = "grpc.max_receive_message_length";
+    }
+
+    // Source: Grpc.Core/DefaultCallInvoker.cs (v1.10.x); listing `DefaultCallInvoker :: .ctor(Grpc.Core.Channel)`
+    // and the three Async*Call overrides.
     public class DefaultCallInvoker : CallInvoker
     {
         public DefaultCallInvoker(Channel channel) { throw new NotImplementedException(); }

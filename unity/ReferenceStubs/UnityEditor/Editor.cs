@@ -57,4 +57,15 @@ namespace UnityEditor
         public static string GetString(string key, string defaultValue) { throw new NotImplementedException(); }
         public static void SetString(string key, string value) { throw new NotImplementedException(); }
     }
+
+    // Source: https://docs.unity3d.com/2021.3/Documentation/ScriptReference/SessionState.html
+    // (`public class SessionState` in UnityEditor since Unity 5.x: GetString(string key, string
+    // defaultValue), SetString(string key, string value)). Declared so that an unqualified
+    // `SessionState` in a file that imports both UnityEditor and StyleBridge.Core fails here with
+    // CS0104, as it does in Unity.
+    public class SessionState
+    {
+        public static string GetString(string key, string defaultValue) { throw new NotImplementedException(); }
+        public static void SetString(string key, string value) { throw new NotImplementedException(); }
+    }
 }

@@ -4,6 +4,7 @@ using StyleBridge.Core;
 using StyleBridge.Swap;
 using UnityEditor;
 using UnityEngine;
+using SessionState = StyleBridge.Core.SessionState; // not UnityEditor.SessionState (CS0104)
 
 namespace StyleBridge.Editor
 {

@@ -1,14 +1,23 @@
 // REFERENCE STUB - not the Google.Protobuf runtime. It exists only so that `mcs` can
 // type-check the generated C# (tools/unity_check.sh); every body throws. In Unity the real
 // Google.Protobuf.dll is used instead (see unity/ReferenceStubs/README.md).
-// Declares only the members the protoc 22 C# output uses, with the signatures of the real
-// library (Google.Protobuf 3.22, protocolbuffers/protobuf tag v22.x); written by hand.
+// Declares only the members the protoc 22 C# output uses with GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE,
+// as Google.Protobuf 3.9.1 has them (Barracuda's copy; protocolbuffers/protobuf tag v3.9.1); written by
+// hand and checked line by line against ../shared/unity-api/Google.Protobuf-3.9.1.api.txt.
 
 namespace Google.Protobuf.Reflection
 {
-    // Source: csharp/src/Google.Protobuf/Reflection/MessageDescriptor.cs. The real class derives
-    // from DescriptorBase; generated code only passes descriptors along.
-    public sealed class MessageDescriptor
+    // Source: csharp/src/Google.Protobuf/Reflection/DescriptorBase.cs (v3.9.1; its constructor is
+    // internal); listing `DescriptorBase :: class : System.Object ifaces=...IDescriptor` (IDescriptor left out).
+    public abstract class DescriptorBase
+    {
+        internal DescriptorBase() { }
+    }
+
+    // Source: csharp/src/Google.Protobuf/Reflection/MessageDescriptor.cs (v3.9.1); listing
+    // `MessageDescriptor :: class : Google.Protobuf.Reflection.DescriptorBase`. Generated code only
+    // passes descriptors along.
+    public sealed class MessageDescriptor : DescriptorBase
     {
         private MessageDescriptor() { }
     }

@@ -70,7 +70,13 @@ namespace StyleBridge.Bridge
             Volatile.Write(ref m_Client, client);
         }
 
-        /// <summary>Stops the thread without waiting long: the channel is shut down on the thread itself.</summary>
+        /// <summary>
+        /// Stops the thread and waits until it has shut the channel down. Synchronous on purpose, like
+        /// ML-Agents' RpcCommunicator (<c>m_Channel.ShutdownAsync().Wait()</c>): Grpc.Core 1.10 can hang or
+        /// crash the editor when a domain reload unloads its assembly under a live channel, and Unity calls
+        /// OnDisable (which calls this) before every reload. Cancelling first ends every call, so the
+        /// shutdown does not wait on a server.
+        /// </summary>
         public void Dispose()
         {
             if (m_Stop.IsCancellationRequested)
@@ -79,7 +85,7 @@ namespace StyleBridge.Bridge
             }
             m_Stop.Cancel();
             m_Frames.Close();
-            m_Thread.Join(500);
+            m_Thread.Join();
         }
 
         private double Now()
@@ -115,7 +121,11 @@ namespace StyleBridge.Bridge
             CancellationTokenSource session = CancellationTokenSource.CreateLinkedTokenSource(m_Stop.Token);
             try
             {
-                channel = new Channel(m_Settings.Address, Credentials(m_Settings));
+                channel = new Channel(m_Settings.Address, Credentials(m_Settings), new[]
+                {
+                    // Grpc.Core's default is 4 MiB; the server's frames (max_frame_bytes) are larger.
+                    new ChannelOption(ChannelOptions.MaxReceiveMessageLength, m_Settings.MaxReceiveMessageBytes),
+                });
                 var invoker = new DefaultCallInvoker(channel);
                 m_Machine.OnChannelReady(Now());
                 Publish();
@@ -142,7 +152,8 @@ namespace StyleBridge.Bridge
                 session.Dispose();
                 if (channel != null)
                 {
-                    channel.ShutdownAsync().Wait(1000);
+                    // Every call was cancelled above, so this returns once gRPC has let go of the channel.
+                    channel.ShutdownAsync().Wait();
                 }
             }
         }
@@ -164,6 +175,11 @@ namespace StyleBridge.Bridge
                 return false;
             }
             string versionError = BridgeProtocol.CheckServerVersion(hello.ProtocolVersion);
+            if (versionError == null && hello.Limits != null)
+            {
+                versionError = BridgeRules.CheckReceiveLimit((long)hello.Limits.MaxFrameBytes,
+                    (long)hello.Limits.ModelChunkBytes, m_Settings.MaxReceiveMessageBytes);
+            }
             if (versionError != null)
             {
                 m_Machine.OnHelloRefused(versionError, false, Now());
@@ -318,19 +334,7 @@ namespace StyleBridge.Bridge
 
         private static bool IsRetryable(StatusCode code)
         {
-            switch (code)
-            {
-                case StatusCode.Unavailable:
-                case StatusCode.DeadlineExceeded:
-                case StatusCode.ResourceExhausted:
-                case StatusCode.Aborted:
-                case StatusCode.Internal:
-                case StatusCode.Unknown:
-                case StatusCode.Cancelled:
-                    return true;
-                default:
-                    return false; // version mismatch, bad token, invalid request: retrying cannot help
-            }
+            return BridgeRules.IsRetryable((int)code);
         }
 
         private static string EndReason(Task reader, string closed)

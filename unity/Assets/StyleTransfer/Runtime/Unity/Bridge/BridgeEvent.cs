@@ -59,8 +59,15 @@ namespace StyleBridge.Bridge
     public sealed class BridgeSettings
     {
         public BridgeSettings(string address, string token, bool pinned, WirePixelFormat pixelFormat,
-            double helloTimeoutSeconds, bool useTls = false, string rootCertificates = null)
+            double helloTimeoutSeconds, bool useTls = false, string rootCertificates = null,
+            int maxReceiveMessageBytes = BridgeRules.DefaultMaxReceiveMessageBytes)
         {
+            if (maxReceiveMessageBytes <= 0)
+            {
+                throw new System.ArgumentOutOfRangeException("maxReceiveMessageBytes", maxReceiveMessageBytes,
+                    "the receive limit must be > 0 bytes");
+            }
+            MaxReceiveMessageBytes = maxReceiveMessageBytes;
             Address = string.IsNullOrEmpty(address) ? "127.0.0.1:50051" : address.Trim();
             Token = token ?? "";
             Pinned = pinned;
@@ -85,8 +92,15 @@ namespace StyleBridge.Bridge
         /// <summary>Speak TLS (a server started with --tls-cert/--tls-key); false = plain text.</summary>
         public bool UseTls { get; }
 
-        /// <summary>PEM root certificate(s) to trust ("" = the system's); e.g. the server's self-signed one.</summary>
+        /// <summary>
+        /// PEM root certificate(s) to trust; "" = the roots.pem embedded in ML-Agents' Grpc.Core.dll 1.10
+        /// (gRPC's bundle of early 2018), not the operating system's store. Pass the server's certificate
+        /// (or its CA) for a self-signed or recently issued certificate.
+        /// </summary>
         public string RootCertificates { get; }
+
+        /// <summary>Largest message accepted from the server (gRPC's grpc.max_receive_message_length).</summary>
+        public int MaxReceiveMessageBytes { get; }
     }
 
     /// <summary>The connection as the main thread sees it; every member is non-blocking.</summary>

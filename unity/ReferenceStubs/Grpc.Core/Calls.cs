@@ -1,8 +1,8 @@
-// REFERENCE STUB - not gRPC. Grpc.Core.Api as shipped by com.unity.ml-agents 2.x in
-// Plugins/ProtoBuffer/Grpc.Core.Api.dll (its API is listed member by member in the XML doc next to it:
-// Unity-Technologies/ml-agents, com.unity.ml-agents/Plugins/ProtoBuffer/Grpc.Core.Api/lib/net45/Grpc.Core.Api.xml;
-// the C# sources are grpc/grpc, src/csharp/Grpc.Core.Api/). Declares only what BridgeClient calls;
-// every body throws. See ../README.md.
+// REFERENCE STUB - not gRPC. The call API of Grpc.Core 1.10.0 (one assembly; see Channel.cs). Declares
+// only what BridgeConnection calls; every body throws; every member is checked against
+// ../shared/unity-api/Grpc.Core-1.10.0.api.txt by tools/check_stub_api.py. See ../README.md.
+
+extern alias Ix;
 
 using System;
 using System.Threading;
@@ -10,19 +10,19 @@ using System.Threading.Tasks;
 
 namespace Grpc.Core
 {
-    // Source: Grpc.Core.Api/Marshaller.cs; XML `M:Grpc.Core.Marshaller`1.#ctor(System.Func{`0,System.Byte[]},System.Func{System.Byte[],`0})`.
+    // Source: Grpc.Core/Marshaller.cs; Grpc.Core.xml `M:Grpc.Core.Marshaller`1.#ctor(System.Func{`0,System.Byte[]},System.Func{System.Byte[],`0})`.
     public class Marshaller<T>
     {
         public Marshaller(Func<T, byte[]> serializer, Func<byte[], T> deserializer) { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core.Api/Marshaller.cs; XML `M:Grpc.Core.Marshallers.Create``1(System.Func{``0,System.Byte[]},System.Func{System.Byte[],``0})`.
+    // Source: Grpc.Core/Marshaller.cs; Grpc.Core.xml `M:Grpc.Core.Marshallers.Create``1(System.Func{``0,System.Byte[]},System.Func{System.Byte[],``0})`.
     public static class Marshallers
     {
         public static Marshaller<T> Create<T>(Func<T, byte[]> serializer, Func<byte[], T> deserializer) { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core.Api/Method.cs; XML `T:Grpc.Core.MethodType` (Unary, ClientStreaming,
+    // Source: Grpc.Core/Method.cs; Grpc.Core.xml `T:Grpc.Core.MethodType` (Unary, ClientStreaming,
     // ServerStreaming, DuplexStreaming, in that order).
     public enum MethodType
     {
@@ -32,7 +32,7 @@ namespace Grpc.Core
         DuplexStreaming,
     }
 
-    // Source: Grpc.Core.Api/Method.cs; XML `M:Grpc.Core.Method`2.#ctor(Grpc.Core.MethodType,System.String,System.String,Grpc.Core.Marshaller{`0},Grpc.Core.Marshaller{`1})`
+    // Source: Grpc.Core/Method.cs; Grpc.Core.xml `M:Grpc.Core.Method`2.#ctor(Grpc.Core.MethodType,System.String,System.String,Grpc.Core.Marshaller{`0},Grpc.Core.Marshaller{`1})`
     // and `P:Grpc.Core.Method`2.FullName` (the IMethod interface is left out).
     public class Method<TRequest, TResponse>
     {
@@ -41,7 +41,7 @@ namespace Grpc.Core
         public string FullName { get { throw new NotImplementedException(); } }
     }
 
-    // Source: Grpc.Core.Api/CallInvoker.cs; XML `M:Grpc.Core.CallInvoker.AsyncUnaryCall``2(Grpc.Core.Method{``0,``1},System.String,Grpc.Core.CallOptions,``0)`,
+    // Source: Grpc.Core/CallInvoker.cs; Grpc.Core.xml `M:Grpc.Core.CallInvoker.AsyncUnaryCall``2(Grpc.Core.Method{``0,``1},System.String,Grpc.Core.CallOptions,``0)`,
     // `...AsyncServerStreamingCall``2(...,``0)` and `...AsyncDuplexStreamingCall``2(Grpc.Core.Method{``0,``1},System.String,Grpc.Core.CallOptions)`;
     // the generic constraints `where TRequest : class where TResponse : class` are the source's.
     public abstract class CallInvoker
@@ -56,7 +56,7 @@ namespace Grpc.Core
             where TRequest : class where TResponse : class;
     }
 
-    // Source: Grpc.Core.Api/CallOptions.cs; XML `M:Grpc.Core.CallOptions.#ctor(Grpc.Core.Metadata,System.Nullable{System.DateTime},System.Threading.CancellationToken,Grpc.Core.WriteOptions,Grpc.Core.ContextPropagationToken,Grpc.Core.CallCredentials)`
+    // Source: Grpc.Core/CallOptions.cs; Grpc.Core.xml `M:Grpc.Core.CallOptions.#ctor(Grpc.Core.Metadata,System.Nullable{System.DateTime},System.Threading.CancellationToken,Grpc.Core.WriteOptions,Grpc.Core.ContextPropagationToken,Grpc.Core.CallCredentials)`
     // (all parameters optional in the source).
     public struct CallOptions
     {
@@ -65,23 +65,24 @@ namespace Grpc.Core
             ContextPropagationToken propagationToken = null, CallCredentials credentials = null) { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core.Api/WriteOptions.cs (named only as a CallOptions parameter type).
+    // Source: Grpc.Core/WriteOptions.cs (named only as a CallOptions parameter type).
     public class WriteOptions
     {
         private WriteOptions() { }
     }
 
-    // Source: Grpc.Core.Api/ContextPropagationToken.cs (named only as a CallOptions parameter type).
-    public abstract class ContextPropagationToken
+    // Source: Grpc.Core/ContextPropagationToken.cs (named only as a CallOptions parameter type).
+    public sealed class ContextPropagationToken
     {
+        internal ContextPropagationToken() { }
     }
 
-    // Source: Grpc.Core.Api/CallCredentials.cs (named only as a CallOptions parameter type).
+    // Source: Grpc.Core/CallCredentials.cs (named only as a CallOptions parameter type).
     public abstract class CallCredentials
     {
     }
 
-    // Source: Grpc.Core.Api/Metadata.cs; XML `M:Grpc.Core.Metadata.#ctor` and
+    // Source: Grpc.Core/Metadata.cs; Grpc.Core.xml `M:Grpc.Core.Metadata.#ctor` and
     // `M:Grpc.Core.Metadata.Add(System.String,System.String)` (IList<Entry> left out).
     public sealed class Metadata
     {
@@ -89,27 +90,28 @@ namespace Grpc.Core
         public void Add(string key, string value) { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core.Api/IAsyncStreamReader.cs; XML `P:Grpc.Core.IAsyncStreamReader`1.Current` and
-    // `M:Grpc.Core.IAsyncStreamReader`1.MoveNext(System.Threading.CancellationToken)`.
-    public interface IAsyncStreamReader<out T>
+    // Source: Grpc.Core/IAsyncStreamReader.cs (v1.10.x): `public interface IAsyncStreamReader<T> :
+    // IAsyncEnumerator<T>`; MoveNext(CancellationToken) and Current are System.Interactive.Async's
+    // (listing `IAsyncStreamReader<T> :: interface ifaces=System.Collections.Generic.IAsyncEnumerator<T>,System.IDisposable`).
+    // The extern alias: Mono's (and Unity 2021.2+'s .NET Standard 2.1) class library defines a
+    // System.Collections.Generic.IAsyncEnumerator<T> of its own (MoveNextAsync, no token); Grpc.Core's is Ix.NET's.
+    public interface IAsyncStreamReader<T> : Ix::System.Collections.Generic.IAsyncEnumerator<T>
     {
-        T Current { get; }
-        Task<bool> MoveNext(CancellationToken cancellationToken);
     }
 
-    // Source: Grpc.Core.Api/IAsyncStreamWriter.cs; XML `M:Grpc.Core.IAsyncStreamWriter`1.WriteAsync(`0)`.
+    // Source: Grpc.Core/IAsyncStreamWriter.cs; Grpc.Core.xml `M:Grpc.Core.IAsyncStreamWriter`1.WriteAsync(`0)`.
     public interface IAsyncStreamWriter<in T>
     {
         Task WriteAsync(T message);
     }
 
-    // Source: Grpc.Core.Api/IClientStreamWriter.cs; XML `M:Grpc.Core.IClientStreamWriter`1.CompleteAsync`.
+    // Source: Grpc.Core/IClientStreamWriter.cs; Grpc.Core.xml `M:Grpc.Core.IClientStreamWriter`1.CompleteAsync`.
     public interface IClientStreamWriter<in T> : IAsyncStreamWriter<T>
     {
         Task CompleteAsync();
     }
 
-    // Source: Grpc.Core.Api/AsyncUnaryCall.cs; XML `P:Grpc.Core.AsyncUnaryCall`1.ResponseAsync`, `...Dispose`.
+    // Source: Grpc.Core/AsyncUnaryCall.cs; Grpc.Core.xml `P:Grpc.Core.AsyncUnaryCall`1.ResponseAsync`, `...Dispose`.
     public sealed class AsyncUnaryCall<TResponse> : IDisposable
     {
         private AsyncUnaryCall() { }
@@ -117,7 +119,7 @@ namespace Grpc.Core
         public void Dispose() { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core.Api/AsyncServerStreamingCall.cs; XML `P:Grpc.Core.AsyncServerStreamingCall`1.ResponseStream`, `...Dispose`.
+    // Source: Grpc.Core/AsyncServerStreamingCall.cs; Grpc.Core.xml `P:Grpc.Core.AsyncServerStreamingCall`1.ResponseStream`, `...Dispose`.
     public sealed class AsyncServerStreamingCall<TResponse> : IDisposable
     {
         private AsyncServerStreamingCall() { }
@@ -125,7 +127,7 @@ namespace Grpc.Core
         public void Dispose() { throw new NotImplementedException(); }
     }
 
-    // Source: Grpc.Core.Api/AsyncDuplexStreamingCall.cs; XML `P:Grpc.Core.AsyncDuplexStreamingCall`2.RequestStream`,
+    // Source: Grpc.Core/AsyncDuplexStreamingCall.cs; Grpc.Core.xml `P:Grpc.Core.AsyncDuplexStreamingCall`2.RequestStream`,
     // `...ResponseStream`, `...Dispose`.
     public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : IDisposable
     {
