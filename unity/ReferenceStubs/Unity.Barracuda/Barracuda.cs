@@ -35,6 +35,7 @@ namespace Unity.Barracuda
             ComputePrecompiled = 0 | Device.GPU,
             Compute = 1 | Device.GPU,
             ComputeRef = 2 | Device.GPU,
+            PixelShader = 3 | Device.GPU,
             CSharpBurst = 0 | Device.CPU,
             CSharp = 1 | Device.CPU,
             CSharpRef = 2 | Device.CPU,
@@ -44,6 +45,11 @@ namespace Unity.Barracuda
 
         // `public static bool IsType(Type type, Device device)` (throws ArgumentException for Type.Auto).
         public static bool IsType(Type type, Device device) { throw new NotImplementedException(); }
+
+        // `public static Type ValidateType(Type type)`: "returns `type` if valid, otherwise returns fallback
+        // type" (BarracudaBackendsFactory.ValidateType: Auto -> ComputePrecompiled, GPU types -> PixelShader
+        // without compute shaders).
+        public static Type ValidateType(Type type) { throw new NotImplementedException(); }
     }
 
     // Source: Barracuda/Runtime/Core/Internals/NNModel.cs, `public class NNModel : ScriptableObject`
@@ -63,7 +69,8 @@ namespace Unity.Barracuda
     // ITensorStatistics` (base class and statistics interface left out). Constructors
     // `Tensor(Texture srcTexture, int channels = -1, string name = "")` ("LDR textures are remapped
     // to 0..1, HDR textures left unchanged") and `Tensor(int n, int c, float[] srcData, string name = "")`;
-    // `float[] ToReadOnlyArray()` (blocking read of GPU data);
+    // `float[] ToReadOnlyArray()` (blocking read of GPU data); `public int width / height / channels
+    // { get; }` (from its TensorShape);
     // `void ToRenderTexture(RenderTexture target, int batch, int fromChannel, Vector4 scale,
     // Vector4 bias, Texture3D lut = null)`.
     public class Tensor : IDisposable
@@ -71,6 +78,9 @@ namespace Unity.Barracuda
         public Tensor(Texture srcTexture, int channels = -1, string name = "") { throw new NotImplementedException(); }
         public Tensor(int n, int c, float[] srcData, string name = "") { throw new NotImplementedException(); }
         public float[] ToReadOnlyArray() { throw new NotImplementedException(); }
+        public int width { get { throw new NotImplementedException(); } }
+        public int height { get { throw new NotImplementedException(); } }
+        public int channels { get { throw new NotImplementedException(); } }
         public void ToRenderTexture(RenderTexture target, int batch, int fromChannel, Vector4 scale, Vector4 bias,
             Texture3D lut = null) { throw new NotImplementedException(); }
         public void Dispose() { throw new NotImplementedException(); }

@@ -29,10 +29,12 @@ namespace UnityEngine
     }
 
     // Source: https://docs.unity3d.com/2021.3/Documentation/ScriptReference/RenderTexture-ctor.html
+    // (`RenderTexture(int width, int height, int depth, RenderTextureFormat format, RenderTextureReadWrite readWrite)`)
     // and RenderTexture.html (Create, Release, IsCreated, enableRandomWrite).
     public class RenderTexture : Texture
     {
         public RenderTexture(int width, int height, int depth, RenderTextureFormat format) { throw new NotImplementedException(); }
+        public RenderTexture(int width, int height, int depth, RenderTextureFormat format, RenderTextureReadWrite readWrite) { throw new NotImplementedException(); }
         public bool enableRandomWrite { get { throw new NotImplementedException(); } set { throw new NotImplementedException(); } }
         public bool Create() { throw new NotImplementedException(); }
         public void Release() { throw new NotImplementedException(); }
@@ -46,6 +48,26 @@ namespace UnityEngine
         ARGB32 = 0,
         ARGBHalf = 2,
         ARGBFloat = 11,
+    }
+
+    // Source: https://docs.unity3d.com/2021.3/Documentation/ScriptReference/RenderTextureReadWrite.html
+    // (Default: sRGB in a Linear-space project; Linear: no conversion; values as in the real enum).
+    public enum RenderTextureReadWrite
+    {
+        Default = 0,
+        Linear = 1,
+        sRGB = 2,
+    }
+
+    // Source: https://docs.unity3d.com/2021.3/Documentation/ScriptReference/Texture2D-ctor.html
+    // (`Texture2D(int width, int height, TextureFormat textureFormat, bool mipChain, bool linear)`),
+    // Texture2D.LoadRawTextureData.html (`LoadRawTextureData(byte[] data)`) and Texture2D.Apply.html
+    // (`Apply(bool updateMipmaps = true, bool makeNoLongerReadable = false)`).
+    public sealed class Texture2D : Texture
+    {
+        public Texture2D(int width, int height, TextureFormat textureFormat, bool mipChain, bool linear) { throw new NotImplementedException(); }
+        public void LoadRawTextureData(byte[] data) { throw new NotImplementedException(); }
+        public void Apply(bool updateMipmaps = true, bool makeNoLongerReadable = false) { throw new NotImplementedException(); }
     }
 
     // Source: https://docs.unity3d.com/2021.3/Documentation/ScriptReference/TextureFormat.html

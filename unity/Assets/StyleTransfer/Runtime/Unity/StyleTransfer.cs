@@ -267,11 +267,9 @@ namespace StyleBridge
                 return;
             }
             ReleaseTargets();
-            m_Input = new RenderTexture(width, height, 0, RenderTextureFormat.ARGB32);
-            m_Input.Create();
-            m_Output = new RenderTexture(width, height, 0, RenderTextureFormat.ARGB32);
-            m_Output.enableRandomWrite = true; // Barracuda's compute path writes the output texture directly
-            m_Output.Create();
+            m_Input = StyleTextures.Create(width, height, false);
+            // Barracuda's compute path writes the output texture directly (random write).
+            m_Output = StyleTextures.Create(width, height, true);
         }
 
         /// <summary>A scratch output texture of the inference size, for warm-ups (caller releases it).</summary>
@@ -279,10 +277,7 @@ namespace StyleBridge
         {
             int width = m_Input != null ? m_Input.width : Math.Max(1, m_InferenceWidth);
             int height = m_Input != null ? m_Input.height : Math.Max(1, m_InferenceHeight);
-            var scratch = new RenderTexture(width, height, 0, RenderTextureFormat.ARGB32);
-            scratch.enableRandomWrite = true;
-            scratch.Create();
-            return scratch;
+            return StyleTextures.Create(width, height, true);
         }
 
         /// <summary>An input for warm-ups: the last camera frame, or a blank texture of the inference size.</summary>
@@ -292,11 +287,8 @@ namespace StyleBridge
             {
                 int width = Math.Max(1, m_InferenceWidth > 0 ? m_InferenceWidth : 640);
                 int height = Math.Max(1, m_InferenceHeight > 0 ? m_InferenceHeight : 360);
-                m_Input = new RenderTexture(width, height, 0, RenderTextureFormat.ARGB32);
-                m_Input.Create();
-                m_Output = new RenderTexture(width, height, 0, RenderTextureFormat.ARGB32);
-                m_Output.enableRandomWrite = true;
-                m_Output.Create();
+                m_Input = StyleTextures.Create(width, height, false);
+                m_Output = StyleTextures.Create(width, height, true);
             }
             return m_Input;
         }

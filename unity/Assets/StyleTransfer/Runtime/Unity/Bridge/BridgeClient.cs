@@ -19,6 +19,7 @@ namespace StyleBridge.Bridge
     [AddComponentMenu("StyleBridge/Bridge Client")]
     public sealed class BridgeClient : MonoBehaviour
     {
+        // GPU readbacks (AsyncGPUReadback requests) pending at once; a parity frame needs two.
         private const int MaxReadbacksInFlight = 3;
         // Same variable as the Python side; read when the Token field is empty.
         private const string TokenVariable = "STYLEBRIDGE_TOKEN";
@@ -327,14 +328,15 @@ namespace StyleBridge.Bridge
             {
                 return;
             }
-            if (!SystemInfo.supportsAsyncGPUReadback || m_ReadbacksInFlight >= MaxReadbacksInFlight)
+            bool sameSize = frame.Input.width == m_StreamWidth && frame.Input.height == m_StreamHeight;
+            bool parity = sameSize && m_ParityEveryNFrames > 0 && (m_SentCount + 1) % (ulong)m_ParityEveryNFrames == 0;
+            // Count what this frame would add: a parity frame reads back the input and the output.
+            if (!SystemInfo.supportsAsyncGPUReadback || m_ReadbacksInFlight + (parity ? 2 : 1) > MaxReadbacksInFlight)
             {
                 m_FramesSkipped++; // never stall the game waiting for the GPU
                 return;
             }
             m_SentCount++;
-            bool sameSize = frame.Input.width == m_StreamWidth && frame.Input.height == m_StreamHeight;
-            bool parity = sameSize && m_ParityEveryNFrames > 0 && m_SentCount % (ulong)m_ParityEveryNFrames == 0;
             Texture source = frame.Input;
             if (!sameSize)
             {
@@ -372,8 +374,9 @@ namespace StyleBridge.Bridge
                 m_StreamTexture.Release();
                 Destroy(m_StreamTexture);
             }
-            m_StreamTexture = new RenderTexture(m_StreamWidth, m_StreamHeight, 0, RenderTextureFormat.ARGB32);
-            m_StreamTexture.Create();
+            // Linear like the engine's input (StyleTextures), so that a downscaled frame carries the same
+            // values as a full-size one and as the model's input.
+            m_StreamTexture = StyleTextures.Create(m_StreamWidth, m_StreamHeight, false);
         }
 
         private static long CaptureTimeUs()

@@ -40,10 +40,29 @@ namespace StyleBridge.Inference
             get { return m_Version; }
         }
 
-        /// <inheritdoc />
+        /// <summary>
+        /// The worker type as Hello and the reports show it: the one that runs. <c>Auto</c> is labelled
+        /// by what it resolves to (<c>Auto->ComputePrecompiled</c>, or <c>Auto->PixelShader</c> without
+        /// compute shaders), so that the server's per-worker verdicts and timings apply to the real one.
+        /// </summary>
         public string WorkerType
         {
-            get { return m_WorkerType.ToString(); }
+            get
+            {
+                WorkerFactory.Type resolved = ResolvedType;
+                return m_WorkerType == WorkerFactory.Type.Auto ? "Auto->" + resolved : resolved.ToString();
+            }
+        }
+
+        /// <summary>
+        /// The worker type that <c>CreateWorker</c> really makes: Barracuda 3.0's public
+        /// <c>WorkerFactory.ValidateType</c> resolves Auto (to ComputePrecompiled) and falls back to
+        /// PixelShader where compute shaders are unsupported (Barracuda/Runtime/Core/Backends/
+        /// BarracudaBackendsFactory.cs). Main thread only (it asks the graphics device).
+        /// </summary>
+        public WorkerFactory.Type ResolvedType
+        {
+            get { return WorkerFactory.ValidateType(m_WorkerType); }
         }
 
         /// <summary>Barracuda's ONNX importer is part of its runtime: pushes work in built players.</summary>
@@ -60,11 +79,7 @@ namespace StyleBridge.Inference
         {
             get
             {
-                if (m_WorkerType == WorkerFactory.Type.Auto)
-                {
-                    return EngineTimingMethod.BlockingReadback;
-                }
-                return WorkerFactory.IsType(m_WorkerType, WorkerFactory.Device.CPU)
+                return WorkerFactory.IsType(ResolvedType, WorkerFactory.Device.CPU)
                     ? EngineTimingMethod.Synchronous
                     : EngineTimingMethod.BlockingReadback;
             }
@@ -116,7 +131,7 @@ namespace StyleBridge.Inference
                 throw new ArgumentException("the model was not parsed by Barracuda", "parsed");
             }
             IWorker worker = WorkerFactory.CreateWorker(m_WorkerType, barracuda.Model, false);
-            return new BarracudaStyleModel(worker, identity, barracuda.Info, TimingMethod);
+            return new BarracudaStyleModel(worker, identity, barracuda.Info, TimingMethod, ResolvedType);
         }
     }
 

@@ -104,8 +104,8 @@ namespace StyleBridge.Inference
         bool ImportsOnnxAtRuntime { get; }
 
         /// <summary>
-        /// Converts ONNX bytes into an engine model with the input scale applied. Pure CPU work
-        /// that may run on a worker thread.
+        /// Converts ONNX bytes into an engine model with the input scale applied. Main thread only:
+        /// Barracuda's import schedules Burst jobs and creates workers (see ModelSwapper).
         /// </summary>
         /// <exception cref="InvalidOperationException">The engine cannot import ONNX at runtime.</exception>
         /// <exception cref="ArgumentException">The bytes are not a model this engine can run.</exception>

@@ -289,10 +289,7 @@ namespace StyleBridge.Perf
 
         private static RenderTexture NewTarget(int width, int height, bool randomWrite)
         {
-            var texture = new RenderTexture(Math.Max(1, width), Math.Max(1, height), 0, RenderTextureFormat.ARGB32);
-            texture.enableRandomWrite = randomWrite;
-            texture.Create();
-            return texture;
+            return StyleTextures.Create(width, height, randomWrite);
         }
 
         private void EndCase()

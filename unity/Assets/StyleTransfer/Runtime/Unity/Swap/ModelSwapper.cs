@@ -12,8 +12,8 @@ namespace StyleBridge.Swap
     /// <summary>
     /// Owns the running model and swaps pushed ones in, driven by Core's <see cref="SwapStateMachine"/>
     /// (the same machine as the Python reference client): chunks are reassembled and checked
-    /// (sha256) by the machine; the ONNX import runs on a worker thread; the new worker is created and
-    /// warmed up on the main thread while the old one keeps serving; the swap happens between two
+    /// (sha256) by the machine; the ONNX import runs on the main thread (Barracuda's import schedules
+    /// Burst jobs); the new worker is created and warmed up on the main thread while the old one keeps serving; the swap happens between two
     /// frames; the old worker is disposed right after; every push ends with an ack (import, warm-up
     /// and first-inference times, or the error, keeping the old model).
     /// </summary>
@@ -23,9 +23,6 @@ namespace StyleBridge.Swap
     {
         [Tooltip("Largest pushed model accepted, in MiB (0 = no limit of this client's own).")]
         [SerializeField, Min(0)] private int m_MaxModelMiB = 64;
-
-        [Tooltip("Import pushed ONNX on a worker thread (off: on the main thread, one long frame per swap).")]
-        [SerializeField] private bool m_ImportOnWorkerThread = true;
 
         private readonly Stopwatch m_Watch = new Stopwatch();
         private SwapStateMachine m_Machine;
@@ -163,9 +160,12 @@ namespace StyleBridge.Swap
             IStyleEngine engine = m_Engine;
             m_Watch.Reset();
             m_Watch.Start();
-            m_Import = m_ImportOnWorkerThread
-                ? Task.Run(() => engine.Parse(bytes, info))
-                : RunInline(() => engine.Parse(bytes, info));
+            // On the main thread, in one piece: Barracuda 3.0's import runs its compiler passes there,
+            // and they schedule Burst jobs (NCHWToNHWCPass holds a BurstCPUOps) and create baking workers
+            // (FuseConstantsPass, IRShapeInferenceAndConstantFusing), which Unity allows from the main
+            // thread only. The converter has no incremental API to time-slice, so a swap costs one long
+            // frame; its length is measured and sent in the ack (import_ms).
+            m_Import = RunInline(() => engine.Parse(bytes, info));
         }
 
         private static Task<IParsedModel> RunInline(Func<IParsedModel> parse)
