@@ -365,9 +365,17 @@ def test_optional_code_is_compiled_with_the_defines_its_asmdef_sets() -> None:
     # exactly those defines, or that code would never be type-checked here.
     runtime = _asmdefs()["StyleBridge.Runtime"][1]
     version_defines = {d["define"] for d in runtime["versionDefines"]}  # type: ignore[union-attr,index]
-    assert version_defines == {"STYLEBRIDGE_MLAGENTS", "STYLEBRIDGE_SENTIS"}
+    # The optional backends, plus the defines that only pick which installed version Hello reports
+    # (InstalledPackages.cs; one branch of those is compiled, the strings are pinned by vectors).
+    assert version_defines == {
+        "STYLEBRIDGE_MLAGENTS",
+        "STYLEBRIDGE_SENTIS",
+        "STYLEBRIDGE_SENTIS_1_6",
+        "STYLEBRIDGE_BARRACUDA_3_0_0",
+        "STYLEBRIDGE_BARRACUDA_3_0_1",
+    }
     row = {r[0]: r for r in _table("ASSEMBLIES")}["StyleBridge.Runtime"]
-    assert version_defines <= set(row[3].split(";"))
+    assert {"STYLEBRIDGE_MLAGENTS", "STYLEBRIDGE_SENTIS"} <= set(row[3].split(";"))
     sources = "\n".join(p.read_text() for p in (PACKAGE / "Runtime/Unity").rglob("*.cs"))
     for define in version_defines:
         assert f"#if {define}" in sources or f"#if {define} " in sources or define in sources
@@ -457,7 +465,7 @@ def test_hand_written_grpc_descriptors_match_the_bridge_service() -> None:
     from stylebridge.v1 import bridge_pb2
 
     methods = (PACKAGE / "Runtime/Unity/Bridge/BridgeMethods.cs").read_text()
-    protocol = (PACKAGE / "Runtime/Unity/Bridge/BridgeProtocol.cs").read_text()
+    protocol = (PACKAGE / "Runtime/Core/BridgeProtocol.cs").read_text()
     service = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"]
     assert f'ServiceName = "{service.full_name}"' in protocol
     kinds = {
@@ -486,7 +494,7 @@ def test_csharp_constants_match_the_python_side() -> None:
     import stylebridge
     from stylebridge.harness import protocol as harness
 
-    bridge = (PACKAGE / "Runtime/Unity/Bridge/BridgeProtocol.cs").read_text()
+    bridge = (PACKAGE / "Runtime/Core/BridgeProtocol.cs").read_text()
     assert f"public const uint Version = {stylebridge.PROTOCOL_VERSION};" in bridge
     channel = (PACKAGE / "Runtime/Unity/Perf/PerfSideChannel.cs").read_text()
     assert f'new Guid("{harness.PERF_CHANNEL_ID}")' in channel

@@ -1,6 +1,7 @@
 #if STYLEBRIDGE_MLAGENTS && (UNITY_EDITOR || UNITY_STANDALONE)
 using Google.Protobuf;
 using Grpc.Core;
+using BridgeProtocol = StyleBridge.Core.BridgeProtocol;
 using StyleBridge.Protocol.V1;
 
 namespace StyleBridge.Bridge

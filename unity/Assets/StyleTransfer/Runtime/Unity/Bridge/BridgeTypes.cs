@@ -25,7 +25,7 @@ namespace StyleBridge.Bridge
         }
 
         /// <summary>Client program name reported in Hello.</summary>
-        public const string ClientName = "com.stylebridge.styletransfer/0.1.0";
+        public const string ClientName = BridgeProtocol.ClientName;
 
         public EngineFamily Engine { get; }
         public string EngineVersion { get; }

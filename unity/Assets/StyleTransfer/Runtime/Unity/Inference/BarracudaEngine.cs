@@ -13,8 +13,11 @@ namespace StyleBridge.Inference
     /// </summary>
     public sealed class BarracudaEngine : IStyleEngine
     {
-        /// <summary>The Barracuda release this package is built and checked against (package.json).</summary>
-        public const string PackageVersion = "3.0.0";
+        /// <summary>The installed Barracuda release (see <see cref="InstalledPackages"/>).</summary>
+        public static string PackageVersion
+        {
+            get { return InstalledPackages.Barracuda; }
+        }
 
         private readonly WorkerFactory.Type m_WorkerType;
         private readonly string m_Version;

@@ -34,7 +34,7 @@ namespace StyleBridge.Inference
 
         public string Version
         {
-            get { return "1.x"; }
+            get { return InstalledPackages.Sentis; }
         }
 
         public string WorkerType

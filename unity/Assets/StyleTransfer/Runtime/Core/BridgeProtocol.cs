@@ -1,12 +1,18 @@
 using System.Globalization;
 
-namespace StyleBridge.Bridge
+namespace StyleBridge.Core
 {
     /// <summary>The protocol version this client speaks, checked at Hello (same rule as the Python side).</summary>
     public static class BridgeProtocol
     {
         /// <summary>This client's PROTOCOL_VERSION (python: <c>stylebridge.PROTOCOL_VERSION</c>).</summary>
         public const uint Version = 1;
+
+        /// <summary>
+        /// The client program and version sent in Hello (<c>client_name</c>): the package's name and its
+        /// package.json version.
+        /// </summary>
+        public const string ClientName = "com.stylebridge.styletransfer/0.1.0";
 
         /// <summary>Full gRPC service name of the bridge (protos/stylebridge/v1/bridge.proto).</summary>
         public const string ServiceName = "stylebridge.v1.Bridge";
