@@ -184,3 +184,35 @@ def test_without_player_waits_on_the_port_like_the_editor(small_plan: Path, tmp_
     assert data["player"] == f"editor:{port}"
     assert [c["status"] for c in data["cases"]] == ["ok"]
     assert "Python closed the environment" in log.read_text()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("inference_on", "code"), [("frame", 3), ("step", 0)])
+def test_several_steps_per_rendered_frame_catch_inference_per_frame(
+    small_plan: Path, tmp_path: Path, inference_on: str, code: int
+) -> None:
+    # ML-Agents steps the academy in FixedUpdate: at 8 steps per rendered frame (a slow frame or a
+    # time scale above 1) a player that runs inference in Update needs 8x the steps the harness
+    # budgets (warm-up + measured + 20), and the case never ends; the contract (one inference per
+    # academy step) measures the same plan at any ratio.
+    out = tmp_path / inference_on
+    exit_code, output = _perf(
+        small_plan,
+        out,
+        "--no-store",
+        "--timeout",
+        "30",
+        "--",
+        "--steps-per-frame",
+        "8",
+        "--inference-on",
+        inference_on,
+    )
+    assert exit_code == code, output
+    data = json.loads((out / "perf.json").read_text())
+    if inference_on == "frame":
+        assert "sent no result" in output and "per academy step" in output
+        assert [c["status"] for c in data["cases"]] == ["error"]
+    else:
+        assert [c["status"] for c in data["cases"]] == ["ok"]
+        assert len(data["cases"][0]["engine_ms"]) == 3

@@ -157,7 +157,8 @@ def _run_case(
                 return message.case_result
     raise PlayerError(
         f"the player sent no result for case {case_id} within {budget} steps; does it "
-        f"implement the StyleBridge perf side channel {PERF_CHANNEL_ID}?"
+        f"implement the StyleBridge perf side channel {PERF_CHANNEL_ID}, and run one inference "
+        "per academy step (Academy.AgentPreStep), not per rendered frame?"
     )
 
 

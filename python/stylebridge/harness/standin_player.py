@@ -17,6 +17,13 @@ Options that make it misbehave on purpose, for the harness's tests:
 ``--slowdown-ms X`` / ``--slowdown-factor F`` (with ``--slow-model ID``),
 ``--crash-after-steps N`` (hard exit), ``--hang-after-steps N`` (stops answering),
 ``--never-connect``.
+
+``--steps-per-frame K`` makes K academy steps pass per rendered frame, as in a Unity player
+whose frame takes longer than the fixed timestep or that runs at a time scale above 1
+(ML-Agents steps the academy in FixedUpdate). ``--inference-on frame`` then runs a case's
+inference once per rendered frame, as a player that does it in ``Update`` would: the harness,
+which budgets one frame per step, sees that bug class as a case that never finishes. The
+default, ``--inference-on step``, is the contract (PerfRunner runs from ``Academy.AgentPreStep``).
 """
 
 from __future__ import annotations
@@ -82,8 +89,23 @@ class _EngineConfig:
 class StandinPlayer:
     """The player's state between exchanges: engine configuration, current case, outbox."""
 
-    def __init__(self, slowdown: Slowdown, default_frames: str) -> None:
+    def __init__(
+        self,
+        slowdown: Slowdown,
+        default_frames: str,
+        steps_per_frame: int = 1,
+        inference_on: str = "step",
+    ) -> None:
         from stylebridge.v1 import perf_pb2
+
+        if steps_per_frame < 1 or inference_on not in ("step", "frame"):
+            raise ValueError(
+                f"steps_per_frame must be >= 1 (got {steps_per_frame}) and inference_on "
+                f"'step' or 'frame' (got {inference_on!r})"
+            )
+        self._steps_per_frame = steps_per_frame
+        self._inference_on = inference_on
+        self._steps = 0
 
         self._pb = perf_pb2
         self._slowdown = slowdown
@@ -104,7 +126,9 @@ class StandinPlayer:
                 _log.debug("ignoring side channel %s (%d bytes)", channel_id, len(payload))
         if reset:
             self._send(player_info=self._player_info())
-        if self._case is not None:
+        self._steps += 1
+        frame_ends = self._steps % self._steps_per_frame == 0  # this step ends a rendered frame
+        if self._case is not None and (self._inference_on == "step" or frame_ends):
             self._step_case(self._case)
         out = [(protocol.PERF_CHANNEL_ID, payload) for payload in self._outbox]
         self._outbox.clear()
@@ -359,6 +383,15 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--crash-after-steps", type=int, default=None)
     parser.add_argument("--hang-after-steps", type=int, default=None)
     parser.add_argument("--never-connect", action="store_true")
+    parser.add_argument(
+        "--steps-per-frame", type=int, default=1, help="academy steps per rendered frame"
+    )
+    parser.add_argument(
+        "--inference-on",
+        choices=("step", "frame"),
+        default="step",
+        help="run a case's inference every academy step (the contract) or every rendered frame",
+    )
     # Unity players accept many more arguments (-screen-width ...): ignore them.
     args, unknown = parser.parse_known_args(argv)
     args.unknown = unknown
@@ -393,7 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         _log.error("--slowdown-factor must be >= 1 and --slowdown-ms >= 0")
         return 2
     slowdown = Slowdown(args.slowdown_ms, args.slowdown_factor, tuple(args.slow_model))
-    player = StandinPlayer(slowdown, args.frames)
+    if args.steps_per_frame < 1:
+        _log.error("--steps-per-frame must be >= 1")
+        return 2
+    player = StandinPlayer(slowdown, args.frames, args.steps_per_frame, args.inference_on)
     misbehave = Misbehaviour(args.crash_after_steps, args.hang_after_steps)
     return _connect_and_run(args.mlagents_port, player, misbehave)
 

@@ -19,11 +19,17 @@ namespace StyleBridge.Perf
 {
     /// <summary>
     /// The player side of <c>stylebridge perf-test</c> (issue 5): registers <see cref="PerfSideChannel"/>,
-    /// answers RESET with the player info, and runs each <c>PerfRunCase</c> one inference per frame
+    /// answers RESET with the player info, and runs each <c>PerfRunCase</c> one inference per academy step
     /// (warm-up frames, then measured frames, each timed with a blocking readback), answering with a
     /// <c>PerfCaseResult</c> that says which engine, worker type and timing method produced it.
     /// ML-Agents only exchanges messages while an agent requests decisions: the scene needs one Agent
     /// with a Decision Requester (period 1), see the README.
+    /// <para>
+    /// Everything runs from <c>Academy.AgentPreStep</c>, not <c>Update</c>: ML-Agents steps the academy in
+    /// FixedUpdate, so several steps can pass in one rendered frame (a slow frame, a time scale above 1),
+    /// and the harness budgets one frame per step (warm-up + measured + 20 steps). One inference per step
+    /// keeps that contract at any frame rate; the stand-in player's <c>--steps-per-frame</c> test pins it.
+    /// </para>
     /// </summary>
     [DisallowMultipleComponent]
     [AddComponentMenu("StyleBridge/Perf Test Runner")]
@@ -43,6 +49,7 @@ namespace StyleBridge.Perf
             m_Channel = new PerfSideChannel();
             SideChannelManager.RegisterSideChannel(m_Channel);
             Academy.Instance.OnEnvironmentReset += OnReset;
+            Academy.Instance.AgentPreStep += OnAcademyStep;
         }
 
         private void OnDisable()
@@ -50,6 +57,7 @@ namespace StyleBridge.Perf
             if (Academy.IsInitialized)
             {
                 Academy.Instance.OnEnvironmentReset -= OnReset;
+                Academy.Instance.AgentPreStep -= OnAcademyStep;
             }
             SideChannelManager.UnregisterSideChannel(m_Channel);
             EndCase();
@@ -71,7 +79,8 @@ namespace StyleBridge.Perf
             m_Channel.Send(new PerfFromPlayer { PlayerInfo = info });
         }
 
-        private void Update()
+        /// <summary>One academy step: the side channel's messages, then at most one frame of the case.</summary>
+        private void OnAcademyStep(int academyStepCount)
         {
             PerfToPlayer message;
             while (m_Channel != null && m_Channel.TryTake(out message))
