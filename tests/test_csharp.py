@@ -464,7 +464,7 @@ def test_hand_written_grpc_descriptors_match_the_bridge_service() -> None:
     # bridge.proto must appear with the same name, message types and streaming kind.
     from stylebridge.v1 import bridge_pb2
 
-    methods = (PACKAGE / "Runtime/Unity/Bridge/BridgeMethods.cs").read_text()
+    methods = (PACKAGE / "Runtime/Client/BridgeMethods.cs").read_text()
     protocol = (PACKAGE / "Runtime/Core/BridgeProtocol.cs").read_text()
     service = bridge_pb2.DESCRIPTOR.services_by_name["Bridge"]
     assert f'ServiceName = "{service.full_name}"' in protocol

@@ -42,8 +42,9 @@ UNITY_API="${STYLEBRIDGE_UNITY_API:-${STYLEBRIDGE_SHARED:-$PWD/../shared}/unity-
 ASSEMBLIES=(
   "StyleBridge.Generated|$PKG_SRC/Generated|Google.Protobuf|GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE"
   "StyleBridge.Core|$PKG_SRC/Runtime/Core||"
-  "StyleBridge.Runtime|$PKG_SRC/Runtime/Unity|StyleBridge.Core StyleBridge.Generated Google.Protobuf System.Interactive.Async Grpc.Core UnityEngine Unity.Barracuda Unity.Barracuda.ONNX Unity.ML-Agents Unity.Sentis|UNITY_STANDALONE;STYLEBRIDGE_MLAGENTS;STYLEBRIDGE_SENTIS"
-  "StyleBridge.Editor|$PKG_SRC/Editor|StyleBridge.Runtime StyleBridge.Core UnityEngine UnityEditor|"
+  "StyleBridge.Client|$PKG_SRC/Runtime/Client|StyleBridge.Core StyleBridge.Generated Google.Protobuf System.Interactive.Async Grpc.Core|UNITY_STANDALONE;STYLEBRIDGE_MLAGENTS"
+  "StyleBridge.Runtime|$PKG_SRC/Runtime/Unity|StyleBridge.Core StyleBridge.Client StyleBridge.Generated Google.Protobuf UnityEngine Unity.Barracuda Unity.Barracuda.ONNX Unity.ML-Agents Unity.Sentis|UNITY_STANDALONE;STYLEBRIDGE_MLAGENTS;STYLEBRIDGE_SENTIS"
+  "StyleBridge.Editor|$PKG_SRC/Editor|StyleBridge.Runtime StyleBridge.Client StyleBridge.Core UnityEngine UnityEditor|"
   "StyleBridge.Tests.PlayMode|$PKG_SRC/Tests/PlayMode|StyleBridge.Runtime StyleBridge.Core UnityEngine Unity.Barracuda Unity.PerformanceTesting nunit.framework|"
   "StyleBridge.Samples.StylizedCamera|$PKG_SRC/Samples~/StylizedCamera|StyleBridge.Runtime UnityEngine|"
   "StyleBridge.Tests.EditMode|$PKG_SRC/Tests/EditMode|StyleBridge.Core nunit.framework|"

@@ -29,4 +29,33 @@ namespace StyleBridge.Inference
         /// <summary>A CPU worker run to completion (Execute plus output download).</summary>
         Synchronous = 4,
     }
+
+    /// <summary>One frame's engine time, or <see cref="NotMeasured"/>.</summary>
+    public struct EngineTimingSample
+    {
+        /// <summary>Creates a measured sample.</summary>
+        public EngineTimingSample(double milliseconds, EngineTimingMethod method)
+        {
+            Milliseconds = milliseconds;
+            Method = method;
+        }
+
+        /// <summary>A frame that was not timed.</summary>
+        public static EngineTimingSample NotMeasured
+        {
+            get { return new EngineTimingSample(0, EngineTimingMethod.None); }
+        }
+
+        /// <summary>Inference milliseconds (0 when not measured).</summary>
+        public double Milliseconds { get; }
+
+        /// <summary>How <see cref="Milliseconds"/> was measured.</summary>
+        public EngineTimingMethod Method { get; }
+
+        /// <summary>True when this frame was timed.</summary>
+        public bool Measured
+        {
+            get { return Method != EngineTimingMethod.None; }
+        }
+    }
 }
