@@ -25,7 +25,7 @@ import grpc
 
 import stylebridge
 from stylebridge.bridge.server import grpc_server_options
-from stylebridge.client.reconnect import RETRYABLE_CODES, BackoffPolicy
+from stylebridge.client.reconnect import RETRYABLE_CODES, BackoffPolicy, attempt_after_failure
 from stylebridge.config import Limits, ServerConfig
 from stylebridge.engines.targets import engine_for_client
 from stylebridge.errors import ProtocolVersionError
@@ -60,6 +60,41 @@ def _backoff() -> dict[str, Any]:
             for r in RANDOM_VALUES
         ],
     }
+
+
+# Failures in a row, each before a session opened (streamed_s None: a refused or failed Hello) or
+# after a session streamed for streamed_s seconds; a non-retryable one ends the run.
+SESSION_SCENARIOS = {
+    "refusals back off": [(None, True), (None, True), (None, True), (None, True)],
+    "a short session keeps counting": [(None, True), (None, True), (2.0, True), (None, True)],
+    "a stable session starts over": [(None, True), (None, True), (None, True), (10.0, True)],
+    "long then short": [(60.0, True), (9.99, True), (None, True)],
+    "a refusal that cannot pass closes": [(None, True), (None, False)],
+}
+SESSION_RANDOM = 0.5
+
+
+def _session() -> dict[str, Any]:
+    policy = BackoffPolicy()
+    scenarios = []
+    for name, failures in SESSION_SCENARIOS.items():
+        attempt, steps = 0, []
+        for streamed_s, retryable in failures:
+            if not retryable:
+                steps.append({"streamed_s": streamed_s, "retryable": False, "closed": True})
+                break
+            attempt = attempt_after_failure(attempt, streamed_s, policy)
+            steps.append(
+                {
+                    "streamed_s": streamed_s,
+                    "retryable": True,
+                    "closed": False,
+                    "attempt": attempt,
+                    "delay_s": policy.delay_s(attempt, SESSION_RANDOM),
+                }
+            )
+        scenarios.append({"name": name, "steps": steps})
+    return {"random": SESSION_RANDOM, "scenarios": scenarios}
 
 
 def _retryable() -> list[dict[str, Any]]:
@@ -137,6 +172,7 @@ def render() -> dict[str, str]:
         ".bridge.server, .engines.targets, the protos)",
         "backoff": _backoff(),
         "retryable": _retryable(),
+        "session": _session(),
         "protocol_version": _protocol_version(),
         "receive_limit": _receive_limit(),
         "enums": _enums(),

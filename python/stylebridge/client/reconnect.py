@@ -97,6 +97,18 @@ class BackoffPolicy:
         return min(self.max_s, max(0.0, delay))
 
 
+def attempt_after_failure(attempt: int, streamed_s: float | None, policy: BackoffPolicy) -> int:
+    """The attempt number after a retryable failure (``attempt`` failures so far).
+
+    A session that streamed for ``policy.stable_s`` or longer starts the back-off over;
+    ``streamed_s`` is None when the failure came before a session opened. The same rule as
+    ``SessionStateMachine.OnConnectionLost`` in the Unity package (tests/vectors/bridge_rules.json).
+    """
+    if streamed_s is not None and streamed_s >= policy.stable_s:
+        attempt = 0
+    return attempt + 1
+
+
 class GaveUpError(StyleBridgeError):
     """The server stayed unreachable for ``max_attempts`` attempts in a row."""
 
@@ -240,9 +252,8 @@ class ReconnectingClient:
                     if not is_retryable(exc):
                         raise
                     now = time.perf_counter()
-                    if session_id and now - connected_at >= policy.stable_s:
-                        attempt = 0
-                    attempt += 1
+                    streamed_s = now - connected_at if session_id else None
+                    attempt = attempt_after_failure(attempt, streamed_s, policy)
                     if lost is None:
                         lost = (session_id, str(exc), now)
                     if policy.max_attempts and attempt > policy.max_attempts:

@@ -66,6 +66,50 @@ namespace StyleBridge.Tests.EditMode
         }
 
         [Test]
+        public void SessionHandlingMatchesThePythonReconnectLoop()
+        {
+            Dictionary<string, object> session = Json.Obj(Doc(), "session");
+            double random = Json.Num(session, "random");
+            List<object> scenarios = Json.Arr(session, "scenarios");
+            Assert.GreaterOrEqual(scenarios.Count, 5);
+            foreach (object scenario in scenarios)
+            {
+                string name = Json.Str(scenario, "name");
+                var machine = new SessionStateMachine(BackoffPolicy.Default, new OneValue(random));
+                double now = 100;
+                Assert.IsTrue(machine.Connect(now), name);
+                foreach (object step in Json.Arr(scenario, "steps"))
+                {
+                    Assert.AreEqual(SessionState.Connecting, machine.State, name);
+                    Assert.IsTrue(machine.OnChannelReady(now), name);
+                    object streamed = ((Dictionary<string, object>)step)["streamed_s"];
+                    if (streamed == null)
+                    {
+                        // Failed before a session opened: Hello refused (or the call failed).
+                        Assert.IsTrue(machine.OnHelloRefused("refused", Json.Bool(step, "retryable"), now), name);
+                    }
+                    else
+                    {
+                        Assert.IsTrue(Json.Bool(step, "retryable"), name + ": a lost stream is always retried");
+                        Assert.IsTrue(machine.OnHelloAccepted("s", now), name);
+                        now += Json.AsNumber(streamed, name);
+                        Assert.IsTrue(machine.OnConnectionLost("lost", now), name);
+                    }
+                    if (Json.Bool(step, "closed"))
+                    {
+                        Assert.AreEqual(SessionState.Closed, machine.State, name);
+                        break;
+                    }
+                    Assert.AreEqual(SessionState.Reconnecting, machine.State, name);
+                    Assert.AreEqual(Json.Int(step, "attempt"), (long)machine.Attempt, name);
+                    Assert.AreEqual(Json.Num(step, "delay_s"), machine.RetryAtSeconds - now, 1e-9, name);
+                    now = machine.RetryAtSeconds;
+                    Assert.IsTrue(machine.Poll(now), name);
+                }
+            }
+        }
+
+        [Test]
         public void ProtocolVersionRuleMatchesPython()
         {
             Dictionary<string, object> rule = Json.Obj(Doc(), "protocol_version");
