@@ -267,7 +267,11 @@ namespace StyleBridge.Bridge
             }
         }
 
-        /// <summary>TLS trusting the configured root (or the system's roots), or plain text.</summary>
+        /// <summary>
+        /// TLS trusting the configured root, or plain text. Without a configured root, Grpc.Core 1.10's
+        /// <c>new SslCredentials()</c> trusts the roots.pem embedded in Grpc.Core.dll (gRPC's bundle of early
+        /// 2018), not the operating system's store: a server certificate from a CA added since fails.
+        /// </summary>
         private static ChannelCredentials Credentials(BridgeSettings settings)
         {
             if (!settings.UseTls)

@@ -36,7 +36,8 @@ namespace StyleBridge.Bridge
         [SerializeField] private bool m_UseTls;
 
         [Tooltip("PEM file of the root certificate to trust (e.g. the server's self-signed certificate); "
-            + "empty = the system's roots. Setting it turns TLS on.")]
+            + "empty = the roots.pem embedded in ML-Agents' Grpc.Core.dll 1.10 (early 2018), NOT the "
+            + "operating system's store. Setting it turns TLS on.")]
         [SerializeField] private string m_RootCertificatePath = "";
 
         [Tooltip("Connect when Play starts (and when the component is re-enabled).")]
