@@ -220,15 +220,21 @@ def test_generated_csharp_compiles_against_the_stubs(tmp_path: Path) -> None:
 def test_a_stub_that_differs_from_the_real_listing_fails_unity_check(
     tmp_path: Path, stub: str, real: str, wrong: str, said: str
 ) -> None:
+    stderr = _failed_check_after_edit(tmp_path, f"unity/ReferenceStubs/{stub}", real, wrong)
+    assert said in stderr, stderr
+    assert "a stub declares API the real assembly lacks" in stderr
+
+
+def _failed_check_after_edit(tmp_path: Path, path: str, real: str, wrong: str) -> str:
+    """unity_check.sh's stderr on a copy where `real` (which must be there) became `wrong`."""
     root = _copy_for_compile(tmp_path)
-    path = root / "unity/ReferenceStubs" / stub
-    text = path.read_text()
+    target = root / path
+    text = target.read_text()
     assert real in text
-    path.write_text(text.replace(real, wrong, 1))
+    target.write_text(text.replace(real, wrong, 1))
     result = _unity_check(root)
     assert result.returncode != 0
-    assert said in result.stderr, result.stderr
-    assert "a stub declares API the real assembly lacks" in result.stderr
+    return result.stderr
 
 
 @needs_mcs
@@ -252,14 +258,8 @@ def test_a_stub_that_differs_from_the_real_listing_fails_unity_check(
 def test_the_two_unity_compile_errors_show_here_when_reintroduced(
     tmp_path: Path, path: str, real: str, wrong: str, error: str
 ) -> None:
-    root = _copy_for_compile(tmp_path)
-    target = root / path
-    text = target.read_text()
-    assert real in text
-    target.write_text(text.replace(real, wrong, 1))
-    result = _unity_check(root)
-    assert result.returncode != 0
-    assert error in result.stderr, result.stderr
+    stderr = _failed_check_after_edit(tmp_path, path, real, wrong)
+    assert error in stderr, stderr
 
 
 # --- The Unity package around the generated code (issue 6): metas, asmdefs, stub citations. ---

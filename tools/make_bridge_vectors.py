@@ -32,6 +32,9 @@ from stylebridge.errors import ProtocolVersionError
 from stylebridge.protocol import check_protocol_version
 from stylebridge.v1 import bridge_pb2, common_pb2
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vector_files import write_or_check
+
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
 FILE = "bridge_rules.json"
 RANDOM_VALUES = (0.0, 0.25, 0.5, 0.75, 0.999)
@@ -186,19 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed file")
     parser.add_argument("--out", type=Path, default=VECTORS, help="folder of the vector files")
     args = parser.parse_args(argv)
-    stale = []
-    for name, text in render().items():
-        path = args.out / name
-        if args.check:
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote {path}")
-    for path in stale:
-        print(f"{path} is stale: run python tools/make_bridge_vectors.py", file=sys.stderr)
-    return 1 if stale else 0
+    return write_or_check(render(), args.out, check=args.check, tool="make_bridge_vectors.py")
 
 
 if __name__ == "__main__":

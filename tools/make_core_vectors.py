@@ -29,6 +29,9 @@ from stylebridge.errors import InvalidInputError
 from stylebridge.frames import PixelFormat, flip_rows, pack_texture, unpack_pixels
 from stylebridge.timing import RateMeter, TimingWindow
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vector_files import write_or_check
+
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
 FRAME_FILE = "frame_packing.json"
 TIMING_FILE = "timing_stats.json"
@@ -291,19 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed files")
     parser.add_argument("--out", type=Path, default=VECTORS, help="folder of the vector files")
     args = parser.parse_args(argv)
-    stale = []
-    for name, text in render().items():
-        path = args.out / name
-        if args.check:
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote {path}")
-    for path in stale:
-        print(f"{path} is stale: run python tools/make_core_vectors.py", file=sys.stderr)
-    return 1 if stale else 0
+    return write_or_check(render(), args.out, check=args.check, tool="make_core_vectors.py")
 
 
 if __name__ == "__main__":
