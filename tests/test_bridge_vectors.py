@@ -47,6 +47,13 @@ def test_vectors_cover_every_rule() -> None:
     assert {c["compatible"] for c in doc["protocol_version"]["cases"]} == {True, False}
     assert len(doc["receive_limit"]) >= 3
     assert set(doc["enums"]) == {"EngineKind", "PixelFormat", "TimingMethod", "AckStatus"}
+    assert len(doc["session"]["scenarios"]) >= 5
+    perf = doc["perf_sequence"]["cases"]
+    # Every case: player info on RESET, then exactly one result, in the step of its last frame.
+    for case in perf:
+        flat = [kind for step in case["steps"] for kind in step]
+        assert flat == ["player_info", "case_result"], case
+        assert case["steps"].index(["case_result"]) == case["warmup"] + case["measured"]
 
 
 def test_versions_the_unity_client_can_report_are_the_pinned_ones() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import struct
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,12 @@ from stylebridge.client.reconnect import RETRYABLE_CODES, BackoffPolicy, attempt
 from stylebridge.config import Limits, ServerConfig
 from stylebridge.engines.targets import engine_for_client
 from stylebridge.errors import ProtocolVersionError
+from stylebridge.harness import protocol as perf_protocol
+from stylebridge.harness.standin_engine import Slowdown
+from stylebridge.harness.standin_player import StandinPlayer
+from stylebridge.paths import shared_dir
 from stylebridge.protocol import check_protocol_version
-from stylebridge.v1 import bridge_pb2, common_pb2
+from stylebridge.v1 import bridge_pb2, common_pb2, perf_pb2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from vector_files import write_or_check
@@ -98,6 +103,64 @@ def _session() -> dict[str, Any]:
             )
         scenarios.append({"name": name, "steps": steps})
     return {"random": SESSION_RANDOM, "scenarios": scenarios}
+
+
+# (warm-up, measured, parity) cases the stand-in player runs for the perf message sequence.
+PERF_CASES = ((0, 1, False), (1, 3, False), (2, 2, True))
+PERF_MODEL = "ingame-small.onnx"  # the smallest shared model; 32x32 frames keep it fast
+PERF_SIZE = 32
+
+
+def _player_step(player: StandinPlayer, messages: list[Any], reset: bool = False) -> list[str]:
+    """One academy step of the stand-in player: the kinds of perf messages it sends back."""
+    out = player.handle(perf_protocol.pack_side_channel(messages), reset)
+    return [
+        perf_pb2.PerfFromPlayer.FromString(payload).WhichOneof("body") or ""
+        for channel, payload in perf_protocol.split_side_channel(out)
+        if channel == perf_protocol.PERF_CHANNEL_ID
+    ]
+
+
+def _perf_sequence() -> dict[str, Any]:
+    """What the player sends in each academy step: the stand-in player (the Python side of the
+    contract that PerfRunner implements) driven by the harness's messages."""
+    root = shared_dir()
+    if root is None:
+        raise SystemExit("../shared/models is needed for the perf sequence (STYLEBRIDGE_SHARED)")
+    model = root / "models" / PERF_MODEL
+    cases = []
+    for warmup, measured, parity in PERF_CASES:
+        player = StandinPlayer(Slowdown(), "builtin")
+        steps: list[list[str]] = []
+
+        resolution = struct.pack("<iii", 0, PERF_SIZE, PERF_SIZE)  # SCREEN_RESOLUTION
+        steps.append(
+            _player_step(player, [(perf_protocol.ENGINE_CONFIG_CHANNEL_ID, resolution)], True)
+        )
+        run = perf_pb2.PerfToPlayer(
+            protocol_version=perf_protocol.PERF_PROTOCOL_VERSION,
+            run_case=perf_pb2.PerfRunCase(
+                case_id="case",
+                model=common_pb2.ModelRef(model_id="ingame-small"),
+                model_path=str(model),
+                width=PERF_SIZE,
+                height=PERF_SIZE,
+                warmup_frames=warmup,
+                measured_frames=measured,
+                send_parity=parity,
+            ),
+        )
+        steps.append(
+            _player_step(player, [(perf_protocol.PERF_CHANNEL_ID, run.SerializeToString())])
+        )
+        while len(steps) < 1 + warmup + measured + 2:
+            steps.append(_player_step(player, []))
+        cases.append({"warmup": warmup, "measured": measured, "parity": parity, "steps": steps})
+    return {
+        "protocol_version": perf_protocol.PERF_PROTOCOL_VERSION,
+        "channel_id": str(perf_protocol.PERF_CHANNEL_ID),
+        "cases": cases,
+    }
 
 
 def _retryable() -> list[dict[str, Any]]:
@@ -180,6 +243,7 @@ def render() -> dict[str, str]:
         "receive_limit": _receive_limit(),
         "enums": _enums(),
         "client": _client(),
+        "perf_sequence": _perf_sequence(),
     }
     return {FILE: json.dumps(data, indent=1, sort_keys=False) + "\n"}
 

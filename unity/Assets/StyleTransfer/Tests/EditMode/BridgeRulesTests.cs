@@ -162,6 +162,52 @@ namespace StyleBridge.Tests.EditMode
         }
 
         [Test]
+        public void PerfCaseSequenceMatchesTheStandinPlayer()
+        {
+            Dictionary<string, object> perf = Json.Obj(Doc(), "perf_sequence");
+            Assert.AreEqual(Json.Str(perf, "channel_id"), "6f3b0c8e-2d4a-4c55-9a61-5b7e1f0c9d27");
+            List<object> cases = Json.Arr(perf, "cases");
+            Assert.GreaterOrEqual(cases.Count, 3);
+            foreach (object c in cases)
+            {
+                int warmup = (int)Json.Int(c, "warmup"), measured = (int)Json.Int(c, "measured");
+                bool parity = Json.Bool(c, "parity");
+                string name = "warm-up " + warmup + ", measured " + measured + ", parity " + parity;
+                List<object> steps = Json.Arr(c, "steps");
+                // Step 0 answers RESET with the player info (PerfRunner.OnReset); the case arrives in step 1
+                // and its first frame runs in that same step.
+                CollectionAssert.AreEqual(new object[] { "player_info" }, (List<object>)steps[0], name);
+                var progress = new PerfCaseProgress(warmup, measured, parity);
+                int parityRequests = 0, recorded = 0;
+                for (int i = 1; i < steps.Count; i++)
+                {
+                    var sent = new List<object>();
+                    if (!progress.AllFramesRan)
+                    {
+                        PerfFrameKind kind = progress.FrameRan();
+                        recorded += kind == PerfFrameKind.Warmup ? 0 : 1;
+                        parityRequests += kind == PerfFrameKind.MeasuredWithParity ? 1 : 0;
+                        // The stand-in's parity images are ready at once (no readback pending).
+                        if (progress.ReadyToReport(0))
+                        {
+                            sent.Add("case_result");
+                        }
+                    }
+                    CollectionAssert.AreEqual((List<object>)steps[i], sent, name + ", step " + i);
+                }
+                Assert.AreEqual(measured, recorded, name);
+                Assert.AreEqual(parity ? 1 : 0, parityRequests, name);
+            }
+            // A pending readback holds the result back until it arrives.
+            var held = new PerfCaseProgress(0, 1, true);
+            Assert.AreEqual(PerfFrameKind.MeasuredWithParity, held.FrameRan());
+            Assert.IsFalse(held.ReadyToReport(2));
+            Assert.IsTrue(held.ReadyToReport(0));
+            Assert.Throws<System.InvalidOperationException>(() => held.FrameRan());
+            Assert.Throws<System.ArgumentOutOfRangeException>(() => new PerfCaseProgress(1, 0, false));
+        }
+
+        [Test]
         public void ClientNameIsThePackageAndItsVersion()
         {
             Assert.AreEqual(Json.Str(Json.Obj(Doc(), "client"), "client_name"), BridgeProtocol.ClientName);

@@ -96,11 +96,11 @@ namespace StyleBridge.Perf
             }
             if (m_Case != null)
             {
-                if (!m_Case.Measured)
+                if (!m_Case.Progress.AllFramesRan)
                 {
                     Step();
                 }
-                else if (m_Case.ParityPending == 0)
+                else if (m_Case.Progress.ReadyToReport(m_Case.ParityPending))
                 {
                     Finish(m_Case, ""); // the parity readbacks have arrived
                 }
@@ -113,6 +113,9 @@ namespace StyleBridge.Perf
             var run = new CaseRun(request);
             try
             {
+                // Throws for a case without measured frames: answered with an error like any bad case.
+                run.Progress = new PerfCaseProgress((int)request.WarmupFrames, (int)request.MeasuredFrames,
+                    request.SendParity);
                 byte[] bytes = File.ReadAllBytes(ResolvePath(request));
                 string sha = Sha256Hex(bytes);
                 if (request.Model != null && request.Model.Sha256.Length > 0 && request.Model.Sha256 != sha)
@@ -154,14 +157,15 @@ namespace StyleBridge.Perf
             try
             {
                 EngineTimingSample timing = run.Model.Run(run.Input, run.Output, true);
-                if (run.Frame >= run.Request.WarmupFrames)
+                PerfFrameKind kind = run.Progress.FrameRan();
+                if (kind != PerfFrameKind.Warmup)
                 {
                     run.EngineMs.Add(timing.Milliseconds);
                     run.Method = timing.Method;
-                    if (run.Request.SendParity && run.EngineMs.Count == 1)
-                    {
-                        RequestParity(run);
-                    }
+                }
+                if (kind == PerfFrameKind.MeasuredWithParity)
+                {
+                    RequestParity(run);
                 }
             }
             catch (Exception e)
@@ -169,14 +173,9 @@ namespace StyleBridge.Perf
                 Finish(run, "inference failed: " + e.Message);
                 return;
             }
-            run.Frame++;
-            if (run.Frame >= run.Request.WarmupFrames + run.Request.MeasuredFrames)
+            if (run.Progress.ReadyToReport(run.ParityPending))
             {
-                run.Measured = true;
-                if (run.ParityPending == 0)
-                {
-                    Finish(run, "");
-                }
+                Finish(run, "");
             }
         }
 
@@ -319,13 +318,12 @@ namespace StyleBridge.Perf
             }
 
             public PerfRunCase Request { get; }
+            public PerfCaseProgress Progress;
             public BarracudaEngine Engine;
             public IStyleModel Model;
             public RenderTexture Input;
             public RenderTexture Output;
             public double LoadMs;
-            public uint Frame;
-            public bool Measured;
             public int ParityPending;
             public Image ParityInput;
             public Image ParityOutput;
