@@ -65,6 +65,7 @@ die() { echo "unity-check: $*" >&2; exit 1; }
 ensure_tools() {
   local missing=()
   command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs)
+  command -v mono >/dev/null 2>&1 || missing+=(mono-runtime)  # tools/check_stub_api.py's reflection
   if ((${#TESTS[@]})); then
     command -v nunit-console >/dev/null 2>&1 || missing+=(nunit-console)
     compgen -G "$NUNIT_FRAMEWORK_GLOB" >/dev/null || missing+=(libnunit-cil-dev)
