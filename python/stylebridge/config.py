@@ -81,7 +81,9 @@ class ServerConfig(BaseModel):
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     model: Path | None = None
     backend: BackendKind = BackendKind.ONNXRUNTIME
-    store: Path = DEFAULT_STORE
+    # An SQLite file, or a postgresql:// URL (stylebridge.store.location).
+    store: Path | str = DEFAULT_STORE
+    store_password: SecretStr | None = None
     limits: Limits = Field(default_factory=Limits)
     # Required unless host is a loopback address; sent as `authorization: Bearer`.
     # Comes from STYLEBRIDGE_TOKEN or --token-file (see credentials.resolve_token).

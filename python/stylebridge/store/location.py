@@ -21,10 +21,17 @@ def is_postgres_url(location: str | Path) -> bool:
 
 @dataclass(frozen=True)
 class StoreLocation:
-    """An SQLite path or a PostgreSQL URL; ``password`` never appears in ``repr``."""
+    """An SQLite path or a PostgreSQL URL; no password (of the URL or the file) ever
+    appears in ``repr`` or ``str``."""
 
-    target: str | Path
+    target: str | Path = field(repr=False)
     password: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"StoreLocation({self.where!r})"
+
+    def __str__(self) -> str:
+        return self.where
 
     @property
     def is_postgres(self) -> bool:

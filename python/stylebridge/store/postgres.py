@@ -12,7 +12,6 @@ handling of a store condition (counted, said once, a gap, resumes) covers an out
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -104,7 +103,6 @@ class PgConnection:
         self._location = location
         self._conn: psycopg.Connection[Any] | None = None
         self._next_attempt = 0.0
-        self._lock = threading.Lock()
         self.reconnects = 0
         self._ensure()
 
@@ -145,7 +143,19 @@ class PgConnection:
         if sql.strip().upper() == "BEGIN IMMEDIATE":
             conn.execute("BEGIN")
             return conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        return conn.execute(translate(sql), tuple(params) if params else None)
+        query = translate(sql)
+        args = tuple(params) if params else None
+        if self.in_transaction or not query.lstrip().upper().startswith("SELECT"):
+            return conn.execute(query, args)
+        try:
+            return conn.execute(query, args)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+            # A read outside a transaction is safe to repeat: the server restarted since
+            # this connection's last statement, and a new connection may answer it.
+            self._next_attempt = 0.0
+            return self._ensure().execute(query, args)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
         cursor = self._ensure().cursor()
