@@ -17,7 +17,7 @@ CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
 # pip warns about every missing local index folder a machine's pip.conf names; not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
-.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench bench-optimize bench-swap bench-load lint clean
+.PHONY: help setup proto proto-py proto-cs proto-check demo test test-deps test-python unity-check bench bench-optimize bench-swap bench-load lint clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -46,9 +46,12 @@ proto-cs: $(STAMP)  ## Regenerate the committed C# messages (and their Unity .me
 proto-check: $(STAMP)  ## Fail when the committed C# differs from a fresh `make proto`.
 	@$(BIN)/python tools/gen_csharp.py --check --out $(CS_GEN_DIR)
 
-test: setup proto-check unity-check test-python  ## Everything CI runs.
+test: setup proto-check unity-check test-deps test-python  ## Everything CI runs (installs PostgreSQL and Chromium from apt when missing).
 
-test-python: setup
+test-deps:  ## Debian's postgresql and chromium, which the tests start for real (apt, when missing).
+	@bash tools/test_deps.sh
+
+test-python: setup test-deps
 	@$(BIN)/python -m pytest tests -q
 
 unity-check: setup  ## Compile the Unity package's C# with Mono against reference stubs; run the Core tests.

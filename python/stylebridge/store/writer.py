@@ -37,6 +37,42 @@ _CALL_HINT = "check that the disk has room and the file is writable, or pass ano
 _LOG_EVERY_S = 5.0
 
 
+class CommitTimings:
+    """How long each committed batch took and how many rows it held (for benchmarks:
+    rows per second and commit latency percentiles); written by the writer thread."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.seconds: list[float] = []
+        self.first = self.last = 0.0
+
+    def add(self, rows: int, seconds: float) -> None:
+        now = time.time()
+        if not self.seconds:
+            self.first = now - seconds
+        self.last = now
+        self.rows += rows
+        if len(self.seconds) < 1_000_000:
+            self.seconds.append(seconds)
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.seconds)
+
+        def pct(q: float) -> float:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+        span = self.last - self.first
+        return {
+            "rows": self.rows,
+            "batches": len(ordered),
+            "commit_p50_ms": pct(0.50),
+            "commit_p99_ms": pct(0.99),
+            "commit_max_ms": ordered[-1] * 1000 if ordered else 0.0,
+            "span_s": span,
+            "rows_per_s": self.rows / span if span > 0 else 0.0,
+        }
+
+
 class StoreWriter:
     """Owns the write connection from its own thread; ``put`` from any thread.
 
@@ -59,6 +95,7 @@ class StoreWriter:
         self._path = engine.where
         self._me = identity
         self.health = StoreHealthTracker(engine.where, engine.advice)
+        self.timings = CommitTimings()
         # What one write can raise without the store itself being at fault: a value the
         # driver cannot bind (an integer over 2**63) is a bad row like a constraint error.
         self._bad_row_errors = (*engine.errors, OverflowError, ValueError, TypeError)
@@ -223,6 +260,7 @@ class StoreWriter:
     def _commit(self, conn: Any, batch: list[_rows.Write]) -> None:
         """Commit ``batch`` in one transaction; on failure, retry each write alone so
         that one bad row costs only itself."""
+        began = time.perf_counter()
         try:
             counts = _rows.run_transaction(conn, batch)
         except self._bad_row_errors as exc:
@@ -255,6 +293,7 @@ class StoreWriter:
                     failed,
                 )
             return
+        self.timings.add(len(batch), time.perf_counter() - began)
         gap = self.health.on_success(self._me.instance_id)
         if gap is not None:
             self._record_gap(conn, gap)
