@@ -160,6 +160,7 @@ def test_rows_missing_after_a_restart_must_be_the_gaps_lost_writes() -> None:
     data.store_engine = "postgresql"
     data.store_counts = {"s": {"processed": 40}}
     data.restart = {"down_at": 1005.0, "up_at": 1006.0, "phase_started_at": 999.0}
+    data.store_stats = {"last_commit_at": 1010.0}
     gap = {"server_id": "x", "started_at_us": 1005_000_000, "reason": "lost"}
     data.gaps = [{**gap, "ended_at_us": 1007_000_000, "lost_writes": 10}]
     assert analyse_phase(data, config)["failures"] == []
@@ -167,5 +168,6 @@ def test_rows_missing_after_a_restart_must_be_the_gaps_lost_writes() -> None:
     assert any("9 lost writes" in f for f in analyse_phase(data, config)["failures"])
     data.gaps = []
     assert any("no gap" in f for f in analyse_phase(data, config)["failures"])
-    data.gaps = [{**gap, "ended_at_us": 1005_500_000, "lost_writes": 10}]  # ended before up
+    data.gaps = [{**gap, "ended_at_us": 1007_000_000, "lost_writes": 10}]
+    data.store_stats = {"last_commit_at": 1007.0}  # nothing committed after the gap
     assert any("after the restart" in f for f in analyse_phase(data, config)["failures"])

@@ -70,6 +70,8 @@ class CommitTimings:
             "commit_max_ms": ordered[-1] * 1000 if ordered else 0.0,
             "span_s": span,
             "rows_per_s": self.rows / span if span > 0 else 0.0,
+            "first_commit_at": self.first,
+            "last_commit_at": self.last,
         }
 
 
