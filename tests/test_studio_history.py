@@ -111,6 +111,30 @@ def test_servers_and_perf_test_write_one_shared_history(
     )
     assert perf.exit_code == 0, perf.output
     assert f"in {pg_url}" in perf.output.replace("\n", "")
+    # The next night, on another machine: the gate finds nightly-7 in the shared store.
+    gated = runner.invoke(
+        app,
+        [
+            "perf-test",
+            "--player",
+            str(PLAYER),
+            "--plan",
+            str(plan),
+            "--out",
+            str(tmp_path / "perf2"),
+            "--label",
+            "nightly-8",
+            "--baseline",
+            "nightly-7",
+            "--timeout",
+            "30",
+            "--",
+            "--slowdown-ms",
+            "80",
+        ],
+    )
+    assert gated.exit_code == 1, gated.output  # the slowed player regressed against it
+    assert "regressed: tiny@64x64" in gated.output
 
     with Store(pg_url) as store:
         sessions = store.sessions()

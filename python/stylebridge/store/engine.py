@@ -35,6 +35,9 @@ class Engine:
     migrate: Callable[[Any], int]
     is_store_condition: Callable[[BaseException], bool]
     advice: Callable[[BaseException], str]
+    # Seconds the writer waits for more rows before committing a batch: a PostgreSQL
+    # transaction costs network round trips, an SQLite one a fraction of a millisecond.
+    linger_s: float = 0.0
 
 
 def open_engine(location: StoreLocation) -> Engine:
@@ -51,6 +54,7 @@ def open_engine(location: StoreLocation) -> Engine:
             migrate=lambda conn: postgres.migrate(conn, schema.MIGRATIONS, where),
             is_store_condition=postgres.is_store_condition,
             advice=postgres.advice,
+            linger_s=postgres.LINGER_S,
         )
     path = Path(location.target)
     try:

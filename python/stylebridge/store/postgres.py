@@ -24,6 +24,9 @@ from psycopg.pq import TransactionStatus
 from stylebridge.errors import StoreError
 from stylebridge.store.location import StoreLocation
 
+# Seconds a batch waits for more rows: at 8 x 30 fps about a dozen rows per transaction
+# instead of one (measured by `make bench-load ARGS="--store both"`).
+LINGER_S = 0.05
 # Seconds between two connection attempts while the server is away.
 RECONNECT_S = 0.5
 # Seconds a connection attempt may take (libpq's connect_timeout counts whole seconds).

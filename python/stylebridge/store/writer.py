@@ -103,6 +103,7 @@ class StoreWriter:
         self._bad_row_errors = (*engine.errors, OverflowError, ValueError, TypeError)
         self.claimed = False
         self._batch_size = batch_size
+        self._linger_s = engine.linger_s
         self._block_s = block_s
         self._queue: queue.Queue[_rows.Write | _rows.Call | object] = queue.Queue(
             maxsize=queue_size
@@ -203,6 +204,9 @@ class StoreWriter:
             batch: list[_rows.Write] = []
             call: _rows.Call | None = None
             stop = item is _rows.STOP
+            # A batch may wait ``linger_s`` for more rows (PostgreSQL: fewer transactions,
+            # each a few round trips, so the writer thread takes the GIL less often).
+            linger_until = time.monotonic() + self._linger_s
             while item is not None and not stop:
                 if isinstance(item, _rows.Call):
                     call = item  # a batch boundary: commit what came before it first
@@ -211,7 +215,8 @@ class StoreWriter:
                 if len(batch) >= self._batch_size:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    left = linger_until - time.monotonic()
+                    item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 stop = item is _rows.STOP
