@@ -90,7 +90,7 @@ def test_servers_and_perf_test_write_one_shared_history(
     export_onnx(model, tmp_path / "tiny.onnx", ExportConfig(sample_size=(64, 64)))
     plan = tmp_path / "plan.toml"
     plan.write_text(
-        'models = ["tiny.onnx"]\nresolutions = ["64x64"]\nwarmup_frames = 1\nmeasured_frames = 3\n'
+        'models = ["tiny.onnx"]\nresolutions = ["64x64"]\nwarmup_frames = 2\nmeasured_frames = 8\n'
     )
     monkeypatch.setenv("STYLEBRIDGE_STORE", pg_url)  # the store from the environment
     perf = runner.invoke(
