@@ -300,6 +300,7 @@ class ModelRegistry:
             input_range=loaded.input_range,
             recommended_size=size,
             opset=loaded.opset,
+            pixel=loaded.pixel,
         )
         with self._lock:
             versions = self._versions.setdefault(model_id, {})

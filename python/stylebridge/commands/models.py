@@ -38,16 +38,27 @@ def inspect_model(
     model: Annotated[Path, typer.Argument(help="A .pth/.pt checkpoint or an .onnx model.")],
 ) -> None:
     """Show what a model file is: kind, shape, parameters, opset, input handling, sha256."""
+    from stylebridge.errors import ModelFormatError
     from stylebridge.models import OnnxModel, load_model
 
-    loaded = load_model(model)
+    refusal = ""
+    try:
+        loaded = load_model(model)
+        rows = _onnx_rows(loaded) if isinstance(loaded, OnnxModel) else _checkpoint_rows(loaded)
+    except ModelFormatError as exc:
+        # A valid ONNX graph that is not a one-image style model (two inputs, ...):
+        # describe what it is, then say why StyleBridge cannot run it.
+        from stylebridge.models.onnx_graph import graph_rows
+
+        rows, refusal = graph_rows(model), str(exc)
     table = Table(title=str(model), show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    rows = _onnx_rows(loaded) if isinstance(loaded, OnnxModel) else _checkpoint_rows(loaded)
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if refusal:
+        console.print(f"[yellow]StyleBridge cannot serve or optimize it:[/] {refusal}")
 
 
 def export_model(
@@ -114,7 +125,7 @@ def _onnx_rows(loaded: OnnxModel) -> list[tuple[str, str]]:
         ("input", loaded.input_name),
         ("output", loaded.output_name),
         ("input size", loaded.note),
-        ("input range", f"0..{loaded.input_range.value}"),
+        ("pixels", loaded.pixel.describe()),
         ("parameters", f"{count_onnx_parameters(loaded.proto):,}"),
         ("operators", ", ".join(f"{op} x{n}" for op, n in sorted(ops.items()))),
         ("sha256", loaded.sha256),

@@ -100,6 +100,6 @@ def _ort_backend(path: Path, suffix: str, model_id: str) -> InferenceBackend:
     return OrtBackend(
         loaded.proto,
         model_id,
-        input_range=loaded.input_range.scale,
+        pixel=loaded.pixel,
         fixed_size=loaded.fixed_size,
     )

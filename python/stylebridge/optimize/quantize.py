@@ -25,6 +25,7 @@ import numpy as np
 import onnx
 
 from stylebridge.errors import InvalidInputError, ModelFormatError
+from stylebridge.frames import resize
 from stylebridge.optimize import weights
 
 _log = logging.getLogger(__name__)
@@ -114,6 +115,20 @@ def _opset(proto: onnx.ModelProto) -> int:
     return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
 
 
+def native_message(exc: BaseException) -> str:
+    """The useful part of a C++ error from onnx or ONNX Runtime, in one line.
+
+    Their messages can end in an assertion with its ``%s`` placeholders unfilled, or
+    repeat a source path: keep the last line that says something, without those.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    text = text.replace("%s", "…")
+    if "Assertion" in text or "assert" in text.lower():
+        text = f"onnx's converter stopped on an internal check: {text}"
+    return text[-240:]
+
+
 def _for_ort_quantizer(proto: onnx.ModelProto) -> onnx.ModelProto:
     if _opset(proto) >= QUANTIZE_OPSET:
         return proto
@@ -122,9 +137,12 @@ def _for_ort_quantizer(proto: onnx.ModelProto) -> onnx.ModelProto:
     try:
         converted = version_converter.convert_version(proto, QUANTIZE_OPSET)
     except Exception as exc:  # the converter raises bare RuntimeError/ValueError subclasses
-        raise ModelFormatError(f"could not convert opset {_opset(proto)} to "
-                               f"{QUANTIZE_OPSET} for quantization: {exc}; export the "
-                               f"model at opset {QUANTIZE_OPSET}") from exc
+        raise ModelFormatError(
+            f"ONNX Runtime's quantizer needs opset {QUANTIZE_OPSET} and onnx's version "
+            f"converter cannot bring this opset {_opset(proto)} graph there "
+            f"({native_message(exc)}); the weight-only modes (--mode fp16-weights or "
+            "int8-weights) work at the model's own opset"
+        ) from exc
     converted.ir_version = min(converted.ir_version, weights.MAX_IR_VERSION)
     return converted
 
@@ -133,34 +151,69 @@ def quantize(src: Path, dst: Path, config: QuantizeConfig,
                    frames: Sequence[np.ndarray] = ()) -> QuantizeResult:
     """Write the ``config.mode`` variant of ``src`` to ``dst``.
 
-    ``frames`` (H x W x 3 uint8 RGB, already at the calibration size) calibrate the
-    static mode and, for the weight-only modes, check the result against ``src`` in
-    ONNX Runtime (``result.comparison``; a failed comparison is reported, not raised).
+    ``src`` is loaded like every model StyleBridge runs (``load_onnx``: IR < 4 upgraded,
+    a fixed input relaxed when the graph allows it), so the output is what the server
+    would run. ``frames`` (H x W x 3 uint8 RGB) calibrate the static mode and, for the
+    weight-only modes, check the result against ``src`` in ONNX Runtime
+    (``result.comparison``; a failed comparison is reported, not raised); they are
+    resized to a fixed input size the model keeps. ``dst`` appears complete or not at
+    all. Raises InvalidInputError (not an ONNX file, already quantized, two inputs)
+    and ModelFormatError (a graph ONNX Runtime's quantizer cannot take).
     """
+    from stylebridge.models.onnx_model import load_onnx
+
     src, dst = Path(src), Path(dst)
     if not src.is_file():
-        raise InvalidInputError(f"{src} is not an ONNX file; pass the float model to quantize")
+        raise InvalidInputError(f"{src} is not a file; pass the float32 ONNX model to quantize")
+    if src.suffix.lower() != ".onnx":
+        raise InvalidInputError(
+            f"{src.name} is not an ONNX file; quantize works on ONNX models: for a PyTorch "
+            f"checkpoint run `stylebridge export {src.name} --out MODEL.onnx` first"
+        )
     if src.resolve() == dst.resolve():
         raise InvalidInputError("--out must differ from the source model")
-    proto = onnx.load(str(src), load_external_data=False)
     mode = config.mode
     if mode.needs_frames and not frames:
         raise InvalidInputError("static quantization needs frames: pass --frames DIR")
-    comparison = None
-    if mode is QuantizeMode.FP16_WEIGHTS:
-        out = weights.to_fp16_weights(proto, config.fp16_layout)
-        weights.save_atomically(out, dst)
-        tolerance = weights.FP16_TOLERANCE
-    elif mode is QuantizeMode.INT8_WEIGHTS:
-        out = weights.to_int8_weights(proto, config.int8_scheme)
-        weights.save_atomically(out, dst)
-        tolerance = weights.INT8_TOLERANCE
-    else:
-        _ort_quantize(proto, dst, config, frames)
-        tolerance = None
-    if tolerance is not None and frames:
-        comparison = weights.compare_outputs(src, dst, frames, tolerance)
+    loaded = load_onnx(src)
+    proto = loaded.proto
+    _refuse_quantized(proto, src.name)
+    if loaded.fixed_size is not None:
+        frames = [resize(frame, loaded.fixed_size) for frame in frames]
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sb-quant-", dir=dst.parent) as tmp:
+        staged = Path(tmp) / dst.name
+        comparison = None
+        if mode is QuantizeMode.FP16_WEIGHTS:
+            weights.save_atomically(weights.to_fp16_weights(proto, config.fp16_layout), staged)
+            tolerance = weights.FP16_TOLERANCE
+        elif mode is QuantizeMode.INT8_WEIGHTS:
+            weights.save_atomically(weights.to_int8_weights(proto, config.int8_scheme), staged)
+            tolerance = weights.INT8_TOLERANCE
+        else:
+            _ort_quantize(proto, staged, config, frames)
+            tolerance = None
+        if tolerance is not None and frames:
+            comparison = weights.compare_outputs(proto, staged, frames, tolerance)
+        staged.replace(dst)  # same folder: atomic; nothing is left at dst on failure
+    _log.info("wrote %s (%s)", dst, config.mode.value)
     return QuantizeResult(dst, mode, dst.stat().st_size, src.stat().st_size, comparison)
+
+
+# Operators that only an already-quantized graph holds.
+_QUANTIZED_OPS = frozenset({
+    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "ConvInteger",
+    "MatMulInteger", "QLinearConv", "QLinearMatMul",
+})
+
+
+def _refuse_quantized(proto: onnx.ModelProto, name: str) -> None:
+    found = sorted({n.op_type for n in proto.graph.node} & _QUANTIZED_OPS)
+    if found:
+        raise InvalidInputError(
+            f"{name} is already quantized (it has {', '.join(found)} nodes); quantizing it "
+            "again would only add error: quantize the float32 model it was made from"
+        )
 
 
 def _ends(proto: onnx.ModelProto) -> list[str]:
@@ -182,7 +235,12 @@ def _ort_quantize(proto: onnx.ModelProto, dst: Path, config: QuantizeConfig,
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     ready = _for_ort_quantizer(proto)
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    if len(ready.graph.input) != 1:
+        names = ", ".join(i.name for i in ready.graph.input)
+        raise InvalidInputError(
+            f"the model has {len(ready.graph.input)} inputs ({names}); ONNX Runtime's "
+            "quantizer is fed one image per calibration frame"
+        )
     with tempfile.TemporaryDirectory(prefix="sb-quant-", dir=dst.parent) as tmp:
         staged_in = Path(tmp) / "float.onnx"
         staged_out = Path(tmp) / "quant.onnx"
@@ -202,4 +260,3 @@ def _ort_quantize(proto: onnx.ModelProto, dst: Path, config: QuantizeConfig,
         result = onnx.load(str(staged_out))
         result.ir_version = min(result.ir_version, weights.MAX_IR_VERSION)
         weights.save_atomically(result, dst)
-    _log.info("wrote %s (%s)", dst, config.mode.value)
