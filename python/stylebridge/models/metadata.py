@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import onnx
 
 from stylebridge.errors import ModelFormatError
@@ -181,3 +182,24 @@ def pixel_format(proto: onnx.ModelProto) -> PixelFormat:
 
 # What a model without image metadata takes (frozen, so one instance serves all).
 DEFAULT_PIXEL = PixelFormat()
+
+
+def to_model_input(frame: np.ndarray, pixel: PixelFormat = DEFAULT_PIXEL) -> np.ndarray:
+    """An H x W x 3 uint8 RGB frame as the model's float32 [1,3,H,W] input (numpy path).
+
+    The same mapping the ONNX Runtime wrapper builds into the graph, for code that feeds
+    a raw session (calibration, weight checks).
+    """
+    planes = frame.transpose(2, 0, 1)
+    if pixel.order is ChannelOrder.BGR:
+        planes = planes[::-1]
+    x = planes.astype(np.float32) * np.float32(pixel.scale) + np.float32(pixel.low)
+    return np.ascontiguousarray(x[None])
+
+
+def from_model_output(out: np.ndarray, pixel: PixelFormat = DEFAULT_PIXEL) -> np.ndarray:
+    """A model's [1,3,H,W] output in 0..255 RGB units (float, not clipped)."""
+    planes = (out[0].astype(np.float32) - np.float32(pixel.low)) / np.float32(pixel.scale)
+    if pixel.order is ChannelOrder.BGR:
+        planes = planes[::-1]
+    return planes

@@ -253,11 +253,14 @@ def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
         variant = _describe(run, vid, parent_id, recipe, key, dst, checkpoint,
                             time.perf_counter() - start, notes)
         run.save(_measure(run, variant, frames, variant.build_seconds, variant.notes))
-    except (ImportError, AttributeError) as exc:
-        run.emit(EventKind.SKIPPED, vid, index, f"not available yet: {exc}")
-        return
-    except (StyleBridgeError, RuntimeError, ValueError) as exc:
+    except StyleBridgeError as exc:  # the recipe cannot be made from this model: why
         run.emit(EventKind.FAILED, vid, index, str(exc))
+        return
+    # Anything else is a bug or a library failure, never a skip: the recipe fails by
+    # name (the command exits non-zero), the traceback goes to the log, the others run.
+    except Exception as exc:
+        _log.error("recipe %s failed", vid, exc_info=True)
+        run.emit(EventKind.FAILED, vid, index, f"{type(exc).__name__}: {exc}")
         return
     shutil.rmtree(work_dir, ignore_errors=True)
     run.emit(EventKind.BUILT, vid, index)

@@ -25,7 +25,8 @@ import numpy as np
 import onnx
 
 from stylebridge.errors import InvalidInputError, ModelFormatError
-from stylebridge.frames import resize
+from stylebridge.frames import MODEL_SIZE_MULTIPLE, pad_to_multiple, resize
+from stylebridge.models.metadata import DEFAULT_PIXEL, PixelFormat, to_model_input
 from stylebridge.optimize import weights
 
 _log = logging.getLogger(__name__)
@@ -88,15 +89,17 @@ class QuantizeResult:
 class FrameCalibrationReader:
     """``onnxruntime.quantization.CalibrationDataReader`` over real frames.
 
-    Feeds each frame once as float32 NCHW 0..255 (the models' input range). Written
+    Feeds each frame once as float32 NCHW in the model's pixel format. Written
     as a duck-typed class (ORT only calls ``get_next``) so that importing this module
     does not import ``onnxruntime.quantization``.
     """
 
-    def __init__(self, input_name: str, frames: Sequence[np.ndarray]) -> None:
+    def __init__(self, input_name: str, frames: Sequence[np.ndarray],
+                 pixel: PixelFormat = DEFAULT_PIXEL) -> None:
         if not frames:
             raise InvalidInputError("static quantization needs calibration frames")
         self._input_name = input_name
+        self._pixel = pixel
         self._frames = list(frames)
         self._iter: Iterator[np.ndarray] = iter(self._frames)
 
@@ -104,8 +107,7 @@ class FrameCalibrationReader:
         frame = next(self._iter, None)
         if frame is None:
             return None
-        x = frame.astype(np.float32).transpose(2, 0, 1)[None]
-        return {self._input_name: np.ascontiguousarray(x)}
+        return {self._input_name: to_model_input(frame, self._pixel)}
 
     def rewind(self) -> None:
         self._iter = iter(self._frames)
@@ -180,6 +182,8 @@ def quantize(src: Path, dst: Path, config: QuantizeConfig,
     _refuse_quantized(proto, src.name)
     if loaded.fixed_size is not None:
         frames = [resize(frame, loaded.fixed_size) for frame in frames]
+    # As the backends run them: padded to a multiple of 4 (skip connections need it).
+    frames = [pad_to_multiple(frame, MODEL_SIZE_MULTIPLE) for frame in frames]
     dst.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sb-quant-", dir=dst.parent) as tmp:
         staged = Path(tmp) / dst.name
@@ -191,10 +195,11 @@ def quantize(src: Path, dst: Path, config: QuantizeConfig,
             weights.save_atomically(weights.to_int8_weights(proto, config.int8_scheme), staged)
             tolerance = weights.INT8_TOLERANCE
         else:
-            _ort_quantize(proto, staged, config, frames)
+            _ort_quantize(proto, staged, config, frames, loaded.pixel)
             tolerance = None
         if tolerance is not None and frames:
-            comparison = weights.compare_outputs(proto, staged, frames, tolerance)
+            comparison = weights.compare_outputs(proto, staged, frames, tolerance,
+                                                 loaded.pixel)
         staged.replace(dst)  # same folder: atomic; nothing is left at dst on failure
     _log.info("wrote %s (%s)", dst, config.mode.value)
     return QuantizeResult(dst, mode, dst.stat().st_size, src.stat().st_size, comparison)
@@ -231,7 +236,7 @@ def _ends(proto: onnx.ModelProto) -> list[str]:
 
 
 def _ort_quantize(proto: onnx.ModelProto, dst: Path, config: QuantizeConfig,
-                  frames: Sequence[np.ndarray]) -> None:
+                  frames: Sequence[np.ndarray], pixel: PixelFormat = DEFAULT_PIXEL) -> None:
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     ready = _for_ort_quantizer(proto)
@@ -246,17 +251,28 @@ def _ort_quantize(proto: onnx.ModelProto, dst: Path, config: QuantizeConfig,
         staged_out = Path(tmp) / "quant.onnx"
         onnx.save(ready, str(staged_in))
         exclude = _ends(ready) if config.keep_float_ends else []
-        if config.mode is QuantizeMode.DYNAMIC:
-            quantize_dynamic(staged_in, staged_out, op_types_to_quantize=list(QUANTIZED_OPS),
-                             nodes_to_exclude=exclude, weight_type=QuantType.QInt8)
-        else:
-            reader = FrameCalibrationReader(ready.graph.input[0].name,
-                                            list(frames)[: config.calibration_frames])
-            quantize_static(staged_in, staged_out, reader, quant_format=QuantFormat.QDQ,
-                            op_types_to_quantize=list(QUANTIZED_OPS),
-                            nodes_to_exclude=exclude,
-                            per_channel=config.per_channel,
-                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        try:
+            if config.mode is QuantizeMode.DYNAMIC:
+                quantize_dynamic(staged_in, staged_out,
+                                 op_types_to_quantize=list(QUANTIZED_OPS),
+                                 nodes_to_exclude=exclude, weight_type=QuantType.QInt8)
+            else:
+                reader = FrameCalibrationReader(ready.graph.input[0].name,
+                                                list(frames)[: config.calibration_frames],
+                                                pixel)
+                quantize_static(staged_in, staged_out, reader, quant_format=QuantFormat.QDQ,
+                                op_types_to_quantize=list(QUANTIZED_OPS),
+                                nodes_to_exclude=exclude,
+                                per_channel=config.per_channel,
+                                activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        # ONNX Runtime's errors share no base class short of Exception; onnx's are
+        # RuntimeError/ValueError subclasses. Any of them means this graph cannot be
+        # quantized by ORT, and says why.
+        except Exception as exc:
+            raise ModelFormatError(
+                f"ONNX Runtime's {config.mode.value} quantizer failed on this model: "
+                f"{native_message(exc)}"
+            ) from exc
         result = onnx.load(str(staged_out))
         result.ir_version = min(result.ir_version, weights.MAX_IR_VERSION)
         weights.save_atomically(result, dst)

@@ -38,6 +38,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from stylebridge.atomic import write_bytes_atomically
 from stylebridge.errors import InvalidInputError
+from stylebridge.models.metadata import (
+    DEFAULT_PIXEL,
+    PixelFormat,
+    from_model_output,
+    to_model_input,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -315,7 +321,8 @@ class OutputComparison:
 
 def compare_outputs(reference: Path | onnx.ModelProto, candidate: Path | onnx.ModelProto,
                     frames: Sequence[np.ndarray],
-                    tolerance: OutputTolerance) -> OutputComparison:
+                    tolerance: OutputTolerance,
+                    pixel: PixelFormat = DEFAULT_PIXEL) -> OutputComparison:
     """Run both models in ONNX Runtime on ``frames`` (H x W x 3 uint8) and compare.
 
     Outputs are clamped to 0..255 first: that is what a client shows, and the raw
@@ -328,9 +335,9 @@ def compare_outputs(reference: Path | onnx.ModelProto, candidate: Path | onnx.Mo
     count = 0
     worst = 0.0
     for frame in frames:
-        x = np.ascontiguousarray(frame.astype(np.float32).transpose(2, 0, 1)[None])
-        a = np.clip(_run(ref, x), 0.0, 255.0).astype(np.float64)
-        b = np.clip(_run(cand, x), 0.0, 255.0).astype(np.float64)
+        x = to_model_input(frame, pixel)
+        a = np.clip(from_model_output(_run(ref, x), pixel), 0.0, 255.0).astype(np.float64)
+        b = np.clip(from_model_output(_run(cand, x), pixel), 0.0, 255.0).astype(np.float64)
         diff = np.abs(a - b)
         total += float(diff.sum())
         count += diff.size
