@@ -21,7 +21,7 @@ PACKAGE_DIR = Path(stylebridge.__file__).resolve().parent
 
 # Lowest first. A package may import only packages of a strictly lower layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors",),
+    ("errors", "file_kinds"),
     (
         "__init__", "atomic", "credentials", "engines", "frames", "paths", "sizes",
         "store_condition", "timing", "v1", "wire",

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES
 from stylebridge.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ def export_model(
     from stylebridge.models import load_checkpoint
     from stylebridge.models.export import ExportConfig, export_onnx
 
-    if model.suffix.lower() not in (".pth", ".pt"):
-        raise InvalidInputError(f"{model}: export takes a .pth/.pt checkpoint")
+    if model.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise InvalidInputError(f"{model}: export takes a PyTorch checkpoint (.pth, .pt or .model)")
     sample_size = parse_size(size)
     config = ExportConfig(engine=Engine.parse(engine), opset=opset, sample_size=sample_size)
     frame_dir = frames if frames is not None else _default_frames()

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES as _CHECKPOINT_SUFFIXES
 from stylebridge.inference.base import BackendKind, InferenceBackend
 
 _log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ _log = logging.getLogger(__name__)
 # the deprecated Upsample) and every op TransformerNet needs.
 CHECKPOINT_EXPORT_OPSET = 13
 ONNX_SUFFIX = ".onnx"
-CHECKPOINT_SUFFIXES = frozenset({".pth", ".pt"})
+CHECKPOINT_SUFFIXES = frozenset(_CHECKPOINT_SUFFIXES)
 
 
 def create_backend(

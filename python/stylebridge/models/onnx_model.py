@@ -30,6 +30,7 @@ from stylebridge.errors import (
     ModelLoadError,
     NotFoundError,
 )
+from stylebridge.file_kinds import is_lfs_pointer, lfs_message
 from stylebridge.models import metadata
 from stylebridge.models.metadata import DEFAULT_PIXEL, InputRange, PixelFormat
 from stylebridge.models.onnx_budget import (
@@ -349,6 +350,8 @@ def parse_onnx(data: bytes, name: str) -> onnx.ModelProto:
 
     Raises ModelLoadError when it is not one.
     """
+    if is_lfs_pointer(data[:256]):
+        raise ModelLoadError(lfs_message(name))
     try:
         proto = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError) as exc:

@@ -35,6 +35,7 @@ from stylebridge.errors import NotFoundError, StyleBridgeError
 from stylebridge.evaluate.flops import count_flops
 from stylebridge.evaluate.latency import LatencySpec, measure_latency
 from stylebridge.evaluate.variant_eval import evaluate_fidelity, teacher_outputs
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES
 from stylebridge.frames import load_image, resize
 from stylebridge.optimize import recipes as rc
 from stylebridge.optimize.quantize import quantize
@@ -187,7 +188,7 @@ def _teacher(run: _Run, frames: _Frames) -> cat.Variant:
     source_sha = cat.sha256_file(run.model_path)
     recipe = cat.Recipe(kind=cat.RecipeKind.TEACHER, params={"source_sha256": source_sha})
     key = recipe.key(None)
-    is_checkpoint = run.model_path.suffix.lower() in (".pth", ".pt")
+    is_checkpoint = run.model_path.suffix.lower() in CHECKPOINT_SUFFIXES
     if is_checkpoint:
         from stylebridge.models import load_checkpoint
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from stylebridge.errors import InvalidInputError, ModelFormatError
+from stylebridge.errors import InvalidInputError, ModelFormatError, native_message
 from stylebridge.frames import MODEL_SIZE_MULTIPLE, pad_to_multiple, resize
 from stylebridge.models.metadata import DEFAULT_PIXEL, PixelFormat, to_model_input
 from stylebridge.optimize import weights
@@ -115,20 +115,6 @@ class FrameCalibrationReader:
 
 def _opset(proto: onnx.ModelProto) -> int:
     return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
-
-
-def native_message(exc: BaseException) -> str:
-    """The useful part of a C++ error from onnx or ONNX Runtime, in one line.
-
-    Their messages can end in an assertion with its ``%s`` placeholders unfilled, or
-    repeat a source path: keep the last line that says something, without those.
-    """
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = lines[-1] if lines else type(exc).__name__
-    text = text.replace("%s", "…")
-    if "Assertion" in text or "assert" in text.lower():
-        text = f"onnx's converter stopped on an internal check: {text}"
-    return text[-240:]
 
 
 def _for_ort_quantizer(proto: onnx.ModelProto) -> onnx.ModelProto:

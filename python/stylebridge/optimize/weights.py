@@ -145,8 +145,12 @@ def _all_fp16(proto: onnx.ModelProto) -> onnx.ModelProto:
     graph = proto.graph
     unknown = sorted({n.op_type for n in graph.node} - _FP16_SAFE_OPS)
     if unknown:
+        advice = ("--fp16-layout cast-weights works for this model (ONNX Runtime loads it)"
+                  if _cast_weights_loads(proto) else
+                  "--fp16-layout cast-weights does not load in ONNX Runtime either; use "
+                  "--mode int8-weights, or keep the float32 model")
         raise InvalidInputError(f"the all-fp16 layout does not know operators {unknown}; "
-                                "use --fp16-layout cast-weights")
+                                f"{advice}")
     consumers = _consumers(graph)
 
     def keep_float32(name: str) -> bool:
@@ -213,6 +217,21 @@ def _replace_initializers(proto: onnx.ModelProto, replaced: dict[str, list[Tenso
     del graph.input[:]
     graph.input.extend(inputs)
     return proto
+
+
+def _cast_weights_loads(proto: onnx.ModelProto) -> bool:
+    """Whether the cast-weights layout of ``proto`` passes the checker and loads in ORT:
+    it is suggested only then."""
+    candidate = onnx.ModelProto()
+    candidate.CopyFrom(proto)
+    try:
+        converted = _finish(_cast_weights_fp16(candidate))
+        onnx.checker.check_model(converted)
+        _session(converted)
+    # The checker and ORT raise their own types; any failure means "do not suggest it".
+    except Exception:
+        return False
+    return True
 
 
 def _cast_weights_fp16(proto: onnx.ModelProto) -> onnx.ModelProto:
