@@ -33,7 +33,7 @@ from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine
 from stylebridge.errors import NotFoundError, StyleBridgeError
 from stylebridge.evaluate.flops import count_flops
-from stylebridge.evaluate.latency import LatencySpec, measure_latency
+from stylebridge.evaluate.latency import LatencySpec, measure_interleaved, speedups
 from stylebridge.evaluate.variant_eval import evaluate_fidelity, teacher_outputs
 from stylebridge.file_kinds import CHECKPOINT_SUFFIXES
 from stylebridge.frames import load_image, resize
@@ -159,6 +159,7 @@ def optimize(model_path: Path, frames_dir: Path, out_catalog: Path,
     recipes = recipes.check()
     run = _Run(model_path, out_catalog, recipes, rebuild, progress, training_progress)
     frames = _load_frames(frames_dir, recipes)
+    run.manifest = run.manifest.model_copy(update={"frames": str(Path(frames_dir).resolve())})
     teacher = _teacher(run, frames)
     reference = tuple(teacher_outputs(run.out / teacher.file, frames.evaluation))
     frames = _Frames(frames.train, frames.evaluation, reference, frames.latency_frame)
@@ -166,6 +167,7 @@ def optimize(model_path: Path, frames_dir: Path, out_catalog: Path,
         run.save(_measure(run, teacher, frames, teacher.build_seconds, teacher.notes))
     for index, spec in enumerate(recipes.recipes, start=1):
         _one(run, spec, index, frames)
+    _time_all(run, frames, teacher.id)
     # Teacher first, then this run's recipes in order, then variants of earlier runs.
     order = {vid: i for i, vid in enumerate(
         [teacher.id, *(spec.variant_id() for spec in recipes.recipes)])}
@@ -270,10 +272,8 @@ def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
 def _stale(variant: cat.Variant, recipes: rc.RecipeSet) -> bool:
     ev = recipes.evaluation
     fid = variant.fidelity
-    if fid is None or (fid.width, fid.height, fid.frames) != (ev.width, ev.height, ev.frames):
-        return True
-    timed = {(lat.width, lat.height) for lat in variant.latency}
-    return not set(recipes.latency.sizes()) <= timed
+    # Latency is not part of it: every run times all variants again (_time_all).
+    return fid is None or (fid.width, fid.height, fid.frames) != (ev.width, ev.height, ev.frames)
 
 
 def _build_onnx(spec: rc.OnnxRecipeSpec, parent: Path, dst: Path, frames: _Frames) -> str:
@@ -322,14 +322,31 @@ def _measure(run: _Run, variant: cat.Variant, frames: _Frames, seconds: float,
     sizes = {(settings.evaluation.width, settings.evaluation.height), *settings.latency.sizes()}
     flops = {f"{w}x{h}": count_flops(proto, w, h) for w, h in sorted(sizes)}
     fidelity = evaluate_fidelity(path, frames.evaluation, frames.eval_reference)
-    latency = measure_latency(path, frames.latency_frame,
-                              LatencySpec(resolutions=settings.latency.sizes(),
-                                          runs=settings.latency.runs,
-                                          warmup=settings.latency.warmup))
     engines = engine_verdicts(proto)
     return variant.model_copy(update={
-        "flops": flops, "fidelity": fidelity, "latency": tuple(latency), "engines": engines,
+        "flops": flops, "fidelity": fidelity, "engines": engines,
         "build_seconds": seconds, "notes": _with_engine_note(notes, engines)})
+
+
+def _time_all(run: _Run, frames: _Frames, teacher_id: str) -> None:
+    """Time every variant of the catalog together, interleaved, in this run.
+
+    Latencies measured in separate runs are not comparable on a shared machine (one
+    report said 2.60x, the next 1.02x for the same files), so every run re-times all
+    variants round-robin and records each one's speed-up over the teacher with a
+    bootstrap interval (``catalog.SpeedUp``).
+    """
+    variants = [v for v in run.manifest.variants if (run.out / v.file).is_file()]
+    settings = run.recipes.latency
+    spec = LatencySpec(resolutions=settings.sizes(), runs=settings.runs,
+                       warmup=settings.warmup)
+    timing = measure_interleaved({v.id: run.out / v.file for v in variants},
+                                 frames.latency_frame, spec)
+    ups = speedups(timing, teacher_id) if any(v.id == teacher_id for v in variants) else {}
+    for variant in variants:
+        run.manifest = run.manifest.upsert(variant.model_copy(update={
+            "latency": tuple(timing.latency(variant.id)), "speedup": ups.get(variant.id)}))
+    cat.save_manifest(run.out, run.manifest)
 
 
 def engine_verdicts(model: onnx.ModelProto) -> tuple[cat.EngineVerdict, ...]:

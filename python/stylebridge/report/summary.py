@@ -17,6 +17,7 @@ from stylebridge.catalog import (
     BarracudaSupport,
     Latency,
     Manifest,
+    SpeedUp,
     Variant,
     barracuda_support,
 )
@@ -57,6 +58,21 @@ class VariantRow:
     size_ratio: float | None
     barracuda: BarracudaSupport
     pareto: bool
+    # The interleaved speed-up with its interval, when measured at this row's latency key.
+    speedup_interval: SpeedUp | None = None
+
+    @property
+    def measurably_faster(self) -> bool:
+        """Whether the interval supports "faster than the teacher" (never without one)."""
+        return self.speedup_interval is not None and self.speedup_interval.verdict == "faster"
+
+    def speedup_text(self) -> str | None:
+        """The speed-up as the report may state it: with its interval, or flagged."""
+        if self.speedup_interval is not None:
+            return self.speedup_interval.describe()
+        if self.speedup is None:
+            return None
+        return f"{self.speedup:.2f}x (no interval: not timed interleaved)"
 
     @property
     def id(self) -> str:
@@ -166,6 +182,12 @@ def summarize(
         speedup = None
         if latency is not None and teacher_latency is not None and latency.median_ms > 0:
             speedup = teacher_latency.median_ms / latency.median_ms
+        interval = variant.speedup
+        if interval is not None and (key is None or (interval.backend, interval.width,
+                                                     interval.height) != (key.backend,
+                                                                          key.width,
+                                                                          key.height)):
+            interval = None
         size_ratio = None
         if teacher is not None and teacher.size_bytes > 0:
             size_ratio = variant.size_bytes / teacher.size_bytes
@@ -179,6 +201,7 @@ def summarize(
                 size_ratio=size_ratio,
                 barracuda=barracuda_support(variant.engines),
                 pareto=False,
+                speedup_interval=interval,
             )
         )
     plotted = [i for i, row in enumerate(partial) if row.plotted]
