@@ -80,8 +80,8 @@ def _student(dst: Path) -> bytes:
 
 
 def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    """Linear-interpolation percentile (q in 0..1), as ``stylebridge.timing`` computes them."""
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q * 100.0))
 
 
 class _Streamer:

@@ -173,10 +173,16 @@ def _input_range(path: Path) -> float:
     import onnx
     from google.protobuf.message import DecodeError
 
-    from stylebridge.models.metadata import input_range
+    from stylebridge.models.metadata import pixel_format
 
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except (OSError, DecodeError) as exc:
         raise InvalidInputError(f"model {path} is not a readable ONNX file: {exc}") from exc
-    return input_range(proto).scale
+    pixel = pixel_format(proto)
+    if not pixel.plain:
+        raise InvalidInputError(
+            f"model {path} declares {pixel.describe()}; the Unity package feeds RGB from 0 to "
+            "1 or 255, so the player would run it with wrong colours"
+        )
+    return pixel.high

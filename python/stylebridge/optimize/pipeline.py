@@ -3,11 +3,16 @@
 For each recipe of a ``RecipeSet``: build the variant (ONNX transforms from
 ``optimize.quantize``; torch ones from ``optimize.prune`` / ``optimize.distill``, then
 exported at the teacher's opset with ``models.export``), then measure it (size,
-parameters, FLOPs, fidelity to the teacher on held-out frames, latency, the engine
-checker's verdict for every engine) and write the manifest at once, so a crash loses
-only the variant in progress. A variant whose recipe key (recipe, parent id and
-parent's sha256) is already in the manifest, with its file intact, is reused unless
-``rebuild``; it is re-measured only when the evaluation settings changed.
+parameters, FLOPs, fidelity to the teacher on held-out frames, the engine checker's
+verdict for every engine) and write the manifest at once, so a crash loses only the
+variant in progress. A variant whose recipe key (recipe, parent id and parent's sha256)
+is already in the manifest, with its file intact, is reused unless ``rebuild``; it is
+re-measured only when the evaluation settings changed. Latency comes last: every run
+times all variants together, interleaved, with speed-up intervals (``_time_all``).
+
+A recipe that fails is reported by name (``EventKind.FAILED``; the CLI exits 1) and the
+others go on; nothing is turned into "skipped" except torch recipes on an ONNX teacher,
+which cannot be built from it.
 
 Frames: ``evaluation.frames`` images spread over the folder are held out for fidelity;
 training (distillation, structured pruning's fine-tuning) and calibration use the rest.
