@@ -249,3 +249,17 @@ async def test_hot_swap_through_the_corpus(corpus: dict[str, CorpusModel],
         rows = [r for r in store.swaps(declared.session_id) if r.to_model_id == "bgr-winml"]
     assert rows and all(r.result == "refused" for r in rows)
     assert all("BGR" in r.error and "wrong colours" in r.error for r in rows), rows
+
+
+def test_the_shared_fixed_size_model_quantizes_in_every_mode(models_dir: Path, frames: Path,
+                                                             tmp_path: Path) -> None:
+    """ingame-small.onnx (fixed 960x540) once crashed static/fp16/int8-weights with
+    "Got invalid dimensions ... Got: 180 Expected: 960" and left a broken file."""
+    source = models_dir / "ingame-small.onnx"
+    for mode in MODES:
+        out = tmp_path / f"{mode}.onnx"
+        code, output = run_cli(["quantize", str(source), "--out", str(out), "--mode", mode,
+                                "--frames", str(frames), "--count", "2", "--size", "320x180"])
+        assert code == 0, output
+        assert load_onnx(out).dynamic_spatial, mode  # relaxed like the server relaxes it
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{m}.onnx" for m in MODES)
