@@ -156,7 +156,7 @@ class ModelBackends:
         return OrtBackend(
             loaded.proto,
             model.model_id,
-            input_range=loaded.input_range.scale,
+            pixel=loaded.pixel,
             fixed_size=loaded.fixed_size,
         )
 

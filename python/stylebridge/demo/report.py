@@ -15,6 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from stylebridge.timing import summarize_ms
+
 
 class FrameRow(Protocol):
     """The fields of a stored frame that the report reads."""
@@ -55,14 +57,14 @@ class ReportPaths:
 def _summary(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"count": 0}
-    arr = np.asarray(values, dtype=np.float64)
+    summary = summarize_ms(values)
     return {
-        "count": int(arr.size),
-        "mean_ms": float(arr.mean()),
-        "p50_ms": float(np.percentile(arr, 50)),
-        "p90_ms": float(np.percentile(arr, 90)),
-        "p99_ms": float(np.percentile(arr, 99)),
-        "min_ms": float(arr.min()),
+        "count": summary.count,
+        "mean_ms": summary.mean_ms,
+        "p50_ms": summary.p50_ms,
+        "p90_ms": summary.p90_ms,
+        "p99_ms": summary.p99_ms,
+        "min_ms": summary.min_ms,
     }
 
 

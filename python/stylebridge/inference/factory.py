@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES as _CHECKPOINT_SUFFIXES
 from stylebridge.inference.base import BackendKind, InferenceBackend
 
 _log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ _log = logging.getLogger(__name__)
 # the deprecated Upsample) and every op TransformerNet needs.
 CHECKPOINT_EXPORT_OPSET = 13
 ONNX_SUFFIX = ".onnx"
-CHECKPOINT_SUFFIXES = frozenset({".pth", ".pt"})
+CHECKPOINT_SUFFIXES = frozenset(_CHECKPOINT_SUFFIXES)
 
 
 def create_backend(
@@ -77,7 +78,7 @@ def _ort_backend(path: Path, suffix: str, model_id: str) -> InferenceBackend:
     elif suffix in CHECKPOINT_SUFFIXES:
         from stylebridge.engines.targets import Engine
         from stylebridge.models import load_checkpoint
-        from stylebridge.optimize.export import ExportConfig, export_onnx
+        from stylebridge.models.export import ExportConfig, export_onnx
 
         _log.info(
             "exporting checkpoint %s to a temporary ONNX file (opset %d) for ONNX Runtime",
@@ -100,6 +101,6 @@ def _ort_backend(path: Path, suffix: str, model_id: str) -> InferenceBackend:
     return OrtBackend(
         loaded.proto,
         model_id,
-        input_range=loaded.input_range.scale,
+        pixel=loaded.pixel,
         fixed_size=loaded.fixed_size,
     )

@@ -30,8 +30,9 @@ from stylebridge.errors import (
     ModelLoadError,
     NotFoundError,
 )
+from stylebridge.file_kinds import is_lfs_pointer, lfs_message
 from stylebridge.models import metadata
-from stylebridge.models.metadata import InputRange
+from stylebridge.models.metadata import DEFAULT_PIXEL, InputRange, PixelFormat
 from stylebridge.models.onnx_budget import (
     DEFAULT_MEMORY_LIMITS,
     MemoryLimits,
@@ -62,6 +63,8 @@ class OnnxModel:
     relaxed: bool
     note: str
     input_range: InputRange
+    # Channel order and value range (stylebridge.input_range or the ONNX image metadata).
+    pixel: PixelFormat = DEFAULT_PIXEL
 
     def to_bytes(self) -> bytes:
         """The (possibly relaxed) model, serialized for ``ort.InferenceSession``."""
@@ -93,7 +96,7 @@ def load_onnx(
     size = path.stat().st_size
     _check_size(size, max_bytes, str(path))
     data = path.read_bytes()
-    proto = _parse(data, str(path))
+    proto = parse_onnx(data, str(path))
     check_declared(proto, limits=memory, name=str(path))
     _embed_external(proto, path.parent, str(path), max_bytes - size)
     return _finish(proto, path, hashlib.sha256(data).hexdigest(), str(path), check_size, memory)
@@ -108,7 +111,7 @@ def embed_external_data(
     Raises ModelLoadError (not ONNX, a location outside ``folder`` or missing) and
     LimitExceededError (declared shapes or the bytes over the limits).
     """
-    proto = _parse(data, name)
+    proto = parse_onnx(data, name)
     if not _external_tensors(proto):
         return data
     check_declared(proto, name=name)
@@ -130,7 +133,7 @@ def onnx_from_bytes(
     data is refused outright. ``check_size`` and ``memory`` as for ``load_onnx``.
     """
     _check_size(len(data), max_bytes, name)
-    proto = _parse(data, name)
+    proto = parse_onnx(data, name)
     if _external_tensors(proto):
         raise ModelLoadError(
             f"{name} refers to external data files; a model sent as bytes must embed "
@@ -175,6 +178,7 @@ def _finish(
 ) -> OnnxModel:
     # Before the checker, the relaxation probe or any ORT session sees the graph.
     check_memory(proto, size=check_size, limits=memory, name=name)
+    upgraded = upgrade_ir(proto)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
@@ -184,6 +188,7 @@ def _finish(
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     metadata.layout(proto)
     in_range = metadata.input_range(proto)
+    pixel = metadata.pixel_format(proto)
     dims = input_info.type.tensor_type.shape.dim
     fixed = [d.dim_value if d.HasField("dim_value") else None for d in dims[2:]]
 
@@ -202,10 +207,11 @@ def _finish(
             relaxed=relaxed,
             note=note,
             input_range=in_range,
+            pixel=pixel,
         )
 
     if fixed == [None, None]:
-        return build(proto, None, False, "dynamic input H x W")
+        return build(proto, None, False, _joined(upgraded, "dynamic input H x W"))
     if None in fixed:
         raise ModelFormatError(
             f"{name}: input {input_info.name} fixes only one of height/width; "
@@ -217,9 +223,42 @@ def _finish(
         note = (
             f"fixed input {width}x{height} relaxed to dynamic H x W (graph is fully convolutional)"
         )
-        return build(relaxed, None, True, note)
+        return build(relaxed, None, True, _joined(upgraded, note))
     note = f"fixed input {width}x{height}; frames are resized to it ({reason})"
-    return build(proto, (width, height), False, note)
+    return build(proto, (width, height), False, _joined(upgraded, note))
+
+
+# IR 4 stopped requiring every initializer to be a graph input (onnx 1.3, opset 9);
+# older exporters list them all, and every graph StyleBridge builds around a model (the
+# uint8 wrapper, quantizers, weight stores) adds initializers that are not inputs.
+MIN_IR_VERSION = 4
+
+
+def upgrade_ir(proto: onnx.ModelProto) -> str:
+    """Raise an IR < 4 model to IR 4 in place: initializers stop being graph inputs.
+
+    The operators and opset are untouched, so ONNX Runtime computes the same thing; a
+    graph input that an initializer backs could be overridden by a feed before, and is
+    a constant now (no style model takes its weights as a feed). Returns a note for
+    the model's description, or "" when the model was already IR >= 4.
+    """
+    if proto.ir_version >= MIN_IR_VERSION:
+        return ""
+    old = proto.ir_version
+    initializers = {init.name for init in proto.graph.initializer}
+    kept = [value for value in proto.graph.input if value.name not in initializers]
+    dropped = len(proto.graph.input) - len(kept)
+    del proto.graph.input[:]
+    proto.graph.input.extend(kept)
+    proto.ir_version = MIN_IR_VERSION
+    return (
+        f"IR version {old} read as IR {MIN_IR_VERSION} ({dropped} initializers were also "
+        "listed as graph inputs; they are constants now)"
+    )
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
 
 
 def _try_relax(
@@ -306,7 +345,13 @@ def _describe(info: onnx.ValueInfoProto) -> str:
     return f"{dtype}[{','.join(dims)}]"
 
 
-def _parse(data: bytes, name: str) -> onnx.ModelProto:
+def parse_onnx(data: bytes, name: str) -> onnx.ModelProto:
+    """``data`` parsed as an ONNX model (nothing loaded or checked beyond that).
+
+    Raises ModelLoadError when it is not one.
+    """
+    if is_lfs_pointer(data[:256]):
+        raise ModelLoadError(lfs_message(name))
     try:
         proto = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError) as exc:
