@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("catalog", "models", "protocol"),
     ("inference",),
     ("config", "evaluate", "store"),
-    ("bridge", "client", "harness", "optimize", "report"),
+    ("bridge", "client", "dashboard", "harness", "optimize", "report"),
     ("style",),
     ("demo", "doctor"),
     ("commands",),
