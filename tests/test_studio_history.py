@@ -66,7 +66,7 @@ def test_servers_and_perf_test_write_one_shared_history(
     pg_cluster, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stylebridge.models import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     password_file = tmp_path / "pw"
     password_file.write_text(pg_cluster.password + "\n")
