@@ -152,6 +152,10 @@ def test_optimize_quick_builds_every_onnx_recipe_or_names_the_cause(
     assert code == 0, output
     assert ids == {name, "int8-dynamic", "int8-static", "fp16-weights", "int8-weights"}
     assert "torch recipes need a .pth teacher" in output  # named, not silent
+    code, output = run_cli(["report", str(out)])
+    assert code == 0, output
+    report = json.loads((out / "report" / "report.json").read_text())
+    assert not report["contact_sheet_failures"], report["contact_sheet_failures"]
 
 
 @pytest.mark.parametrize("name", NAMES)

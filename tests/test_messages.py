@@ -142,3 +142,10 @@ def test_declared_engine_version_must_match() -> None:
         declared_engine(Engine.BARRACUDA_3, "1.0.4")
     result = CliRunner().invoke(app, ["client", "--engine", "barracuda-9"])
     assert "unknown engine 'barracuda-9'" in _said(result)
+
+
+def test_quantize_of_a_checkpoint_says_export_first(models_dir: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["quantize", str(models_dir / "mosaic.pth"), "--out",
+                                      str(tmp_path / "q.onnx"), "--mode", "dynamic"])
+    assert "is not an ONNX file" in _said(result) and "stylebridge export" in _said(result)
+    assert not (tmp_path / "q.onnx").exists()

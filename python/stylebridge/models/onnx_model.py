@@ -21,10 +21,8 @@ from pathlib import Path
 
 import onnx
 from google.protobuf.message import DecodeError
-from onnx import external_data_helper
 
 from stylebridge.errors import (
-    InvalidInputError,
     LimitExceededError,
     ModelFormatError,
     ModelLoadError,
@@ -39,8 +37,9 @@ from stylebridge.models.onnx_budget import (
     check_declared,
     check_memory,
 )
+from stylebridge.models.onnx_external import embed_external, external_tensors
+from stylebridge.models.onnx_ir import upgrade_ir
 from stylebridge.models.onnx_shapes import probe_size, relax_spatial, run_probe, spatial_verdict
-from stylebridge.models.safe_paths import resolve_inside
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ def load_onnx(
     data = path.read_bytes()
     proto = parse_onnx(data, str(path))
     check_declared(proto, limits=memory, name=str(path))
-    _embed_external(proto, path.parent, str(path), max_bytes - size)
+    embed_external(proto, path.parent, str(path), max_bytes - size)
     return _finish(proto, path, hashlib.sha256(data).hexdigest(), str(path), check_size, memory)
 
 
@@ -112,10 +111,10 @@ def embed_external_data(
     LimitExceededError (declared shapes or the bytes over the limits).
     """
     proto = parse_onnx(data, name)
-    if not _external_tensors(proto):
+    if not external_tensors(proto):
         return data
     check_declared(proto, name=name)
-    _embed_external(proto, Path(folder), name, max_bytes - len(data))
+    embed_external(proto, Path(folder), name, max_bytes - len(data))
     return proto.SerializeToString()
 
 
@@ -134,7 +133,7 @@ def onnx_from_bytes(
     """
     _check_size(len(data), max_bytes, name)
     proto = parse_onnx(data, name)
-    if _external_tensors(proto):
+    if external_tensors(proto):
         raise ModelLoadError(
             f"{name} refers to external data files; a model sent as bytes must embed "
             "its weights (save it with onnx.save(model, path) without external data)"
@@ -226,35 +225,6 @@ def _finish(
         return build(relaxed, None, True, _joined(upgraded, note))
     note = f"fixed input {width}x{height}; frames are resized to it ({reason})"
     return build(proto, (width, height), False, _joined(upgraded, note))
-
-
-# IR 4 stopped requiring every initializer to be a graph input (onnx 1.3, opset 9);
-# older exporters list them all, and every graph StyleBridge builds around a model (the
-# uint8 wrapper, quantizers, weight stores) adds initializers that are not inputs.
-MIN_IR_VERSION = 4
-
-
-def upgrade_ir(proto: onnx.ModelProto) -> str:
-    """Raise an IR < 4 model to IR 4 in place: initializers stop being graph inputs.
-
-    The operators and opset are untouched, so ONNX Runtime computes the same thing; a
-    graph input that an initializer backs could be overridden by a feed before, and is
-    a constant now (no style model takes its weights as a feed). Returns a note for
-    the model's description, or "" when the model was already IR >= 4.
-    """
-    if proto.ir_version >= MIN_IR_VERSION:
-        return ""
-    old = proto.ir_version
-    initializers = {init.name for init in proto.graph.initializer}
-    kept = [value for value in proto.graph.input if value.name not in initializers]
-    dropped = len(proto.graph.input) - len(kept)
-    del proto.graph.input[:]
-    proto.graph.input.extend(kept)
-    proto.ir_version = MIN_IR_VERSION
-    return (
-        f"IR version {old} read as IR {MIN_IR_VERSION} ({dropped} initializers were also "
-        "listed as graph inputs; they are constants now)"
-    )
 
 
 def _joined(first: str, second: str) -> str:
@@ -364,74 +334,6 @@ def parse_onnx(data: bytes, name: str) -> onnx.ModelProto:
             "pass a .onnx file written by torch.onnx.export or onnx.save"
         )
     return proto
-
-
-def _external_tensors(proto: onnx.ModelProto) -> list[onnx.TensorProto]:
-    """Every tensor in the model (initializers, attributes, subgraphs) stored outside."""
-    found: list[onnx.TensorProto] = []
-
-    def visit(graph: onnx.GraphProto) -> None:
-        found.extend(t for t in graph.initializer if external_data_helper.uses_external_data(t))
-        for node in graph.node:
-            for attr in node.attribute:
-                tensors = [attr.t] if attr.HasField("t") else []
-                tensors.extend(attr.tensors)
-                found.extend(t for t in tensors if external_data_helper.uses_external_data(t))
-                if attr.HasField("g"):
-                    visit(attr.g)
-                for sub in attr.graphs:
-                    visit(sub)
-
-    visit(proto.graph)
-    return found
-
-
-def _embed_external(proto: onnx.ModelProto, folder: Path, name: str, budget: int) -> None:
-    """Read every external tensor's bytes (offset, length) into the tensor itself.
-
-    Every location is checked before any file is opened: it must resolve inside
-    ``folder`` (``resolve_inside``) and be a regular file; then at most ``budget``
-    bytes are read in all. onnx's own loader is never used (it follows any path).
-    """
-    tensors = _external_tensors(proto)
-    plan: list[tuple[onnx.TensorProto, Path, int, int | None]] = []
-    for tensor in tensors:
-        try:
-            info = external_data_helper.ExternalDataInfo(tensor)
-        except ValueError as exc:  # offset/length that are not numbers >= 0
-            raise ModelLoadError(f"{name}: tensor {tensor.name!r}: {exc}") from exc
-        try:
-            target = resolve_inside(folder, info.location, what="external data location")
-        except InvalidInputError as exc:
-            raise ModelLoadError(
-                f"{name}: tensor {tensor.name!r} points to external data at "
-                f"{info.location!r}, outside the model's folder; refusing to read it "
-                f"({exc}). External data files must sit beside the model (or below it)."
-            ) from exc
-        if not target.is_file():
-            raise ModelLoadError(
-                f"{name}: external data {info.location!r} for tensor {tensor.name!r} is "
-                "missing (or not a regular file)"
-            )
-        offset = int(info.offset or 0)
-        length = int(info.length) if info.length is not None else None
-        plan.append((tensor, target, offset, length))
-    total = sum(
-        (length if length is not None else max(0, target.stat().st_size - offset))
-        for _, target, offset, length in plan
-    )
-    if total > budget:
-        raise LimitExceededError(
-            f"{name} with its external data is over the byte limit for models "
-            f"({total} bytes of external data, {max(budget, 0)} left)"
-        )
-    for tensor, target, offset, length in plan:
-        with target.open("rb") as handle:
-            handle.seek(offset)
-            raw = handle.read(-1 if length is None else length)
-        tensor.raw_data = raw
-        del tensor.external_data[:]
-        tensor.data_location = onnx.TensorProto.DEFAULT
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:
