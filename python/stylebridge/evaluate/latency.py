@@ -1,4 +1,4 @@
-"""Latency of a model per backend and resolution: median and p90 after warm-up.
+"""Latency of catalog variants in ONNX Runtime: median and p90 after warm-up, interleaved.
 
 Runs the real ``stylebridge.inference`` backends on a real frame resized to each
 resolution, so the numbers include what a client pays in Python (uint8 conversion in
@@ -34,43 +34,10 @@ class LatencySpec:
     resolutions: tuple[tuple[int, int], ...] = ((640, 360),)
     runs: int = 5
     warmup: int = 1
-    backends: tuple[BackendKind, ...] = (BackendKind.ONNXRUNTIME,)
 
     def __post_init__(self) -> None:
         if self.runs < 1 or self.warmup < 0:
             raise InvalidInputError("latency needs runs >= 1 and warmup >= 0")
-
-
-def measure_latency(model_path: Path, frame: np.ndarray, spec: LatencySpec) -> list[Latency]:
-    """One ``Latency`` per backend and resolution for ``model_path`` on ``frame``.
-
-    A backend that cannot run this file (torch for an ONNX file) is skipped.
-    """
-    from stylebridge.inference.factory import create_backend
-
-    results: list[Latency] = []
-    suffix = Path(model_path).suffix.lower()
-    for kind in spec.backends:
-        if kind is BackendKind.TORCH and suffix == ".onnx":
-            continue
-        backend = create_backend(Path(model_path), kind)
-        try:
-            for width, height in spec.resolutions:
-                image = resize(frame, (width, height))
-                for _ in range(spec.warmup):
-                    backend.run(image)
-                samples = []
-                for _ in range(spec.runs):
-                    start = time.perf_counter()
-                    backend.run(image)
-                    samples.append((time.perf_counter() - start) * 1000.0)
-                summary = summarize_ms(samples)
-                results.append(Latency(backend=backend.name, width=width, height=height,
-                                       median_ms=summary.p50_ms, p90_ms=summary.p90_ms,
-                                       runs=spec.runs, warmup=spec.warmup))
-        finally:
-            backend.close()
-    return results
 
 
 @dataclass(frozen=True)
@@ -97,8 +64,8 @@ def measure_interleaved(models: Mapping[str, Path], frame: np.ndarray,
     """Time every model of ``models`` (id -> ONNX file) round-robin in ONNX Runtime.
 
     Per resolution: ``spec.warmup`` runs of each, then ``spec.runs`` rounds of one run
-    each, the order rotated by one model per round. Only ONNX Runtime is timed (it is
-    what the server runs); ``spec.backends`` is not consulted.
+    each, the order rotated by one model per round. Only ONNX Runtime is timed: it is
+    what the server runs (the report says so).
     """
     from stylebridge.inference.factory import create_backend
 

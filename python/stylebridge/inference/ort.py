@@ -4,9 +4,12 @@ A style model takes float32 NCHW and returns float32 NCHW; frames are uint8 HWC.
 Converting a 720p frame in numpy costs several milliseconds each way, so the model
 is wrapped once, at load time, with a few nodes that do it inside ONNX Runtime:
 
-    frame uint8 [1,H,W,3] -> Transpose NCHW -> Cast float [-> Mul 1/255]
-        -> original model ->
-    [Mul 255 ->] Add 0.5 -> Clip 0..255 -> Cast uint8 -> Transpose NHWC -> stylized
+    frame uint8 [1,H,W,3] -> Transpose NCHW [-> Gather BGR] -> Cast float [-> Mul s]
+        [-> Add low] -> original model -> [Sub low ->] [Mul 1/s ->] [Gather RGB ->]
+    Add 0.5 -> Clip 0..255 -> Cast uint8 -> Transpose NHWC -> stylized
+
+where the model's pixel format (``models.metadata.PixelFormat``: channel order and the
+values black and white map to, from its metadata) gives ``s = (high - low) / 255``.
 
 Transposes run on uint8 (a quarter of the bytes). Cast float->uint8 truncates, so
 Add 0.5 first makes it round half up. The wrapper nodes are written in the model's
