@@ -19,7 +19,7 @@ from stylebridge.engines.targets import Engine
 from stylebridge.models import load_checkpoint
 from stylebridge.models.transformer_net import TransformerNet
 from stylebridge.optimize.export import export_onnx
-from stylebridge.optimize.fast_distill import Trainer, TrainConfig, temporal_loss
+from stylebridge.optimize.fast_distill import TrainConfig, Trainer, temporal_loss
 from stylebridge.optimize.losses import distill_loss
 from stylebridge.optimize.student_nets import (
     StudentShape,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -96,10 +97,10 @@ def temporal_error(model: Model, frames: Sequence[np.ndarray],
     d = spec.pan_px
     for image in frames:
         outs = [_display(model(v)) for v in pan_views(image, spec)]
-        for before, after in zip(outs, outs[1:], strict=False):
+        for before, after in pairwise(outs):
             pans.append(_mad(after[:, :-d], before[:, d:]))
         outs = [_display(model(v)) for v in zoom_views(image, spec)]
-        for before, after in zip(outs, outs[1:], strict=False):
+        for before, after in pairwise(outs):
             moved = zoom_warp(before, spec.zoom)
             zooms.append(_mad(after, moved))
     return TemporalError(pan=float(np.mean(pans)), zoom=float(np.mean(zooms)),
