@@ -189,7 +189,7 @@ def test_plan_models_come_from_the_catalog_or_paths(tmp_path: Path) -> None:
     import onnx
     from onnx import TensorProto, helper
 
-    from stylebridge.optimize.catalog import (
+    from stylebridge.catalog import (
         Manifest,
         Recipe,
         RecipeKind,

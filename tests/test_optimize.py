@@ -10,12 +10,11 @@ import onnxruntime as ort
 import pytest
 from typer.testing import CliRunner
 
+from stylebridge.catalog import Manifest, RecipeKind, is_barracuda_compatible, load_manifest
 from stylebridge.errors import InvalidInputError, NotFoundError
-from stylebridge.optimize.catalog import Manifest, RecipeKind, load_manifest
 from stylebridge.optimize.pipeline import (
     EventKind,
     OptimizeEvent,
-    is_barracuda_compatible,
     optimize,
     split_frames,
 )

@@ -24,12 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT_DIR, write_results
 
+from stylebridge.catalog import Manifest, RecipeKind, is_barracuda_compatible
 from stylebridge.evaluate.latency import LatencySpec, measure_latency
 from stylebridge.frames import load_image
-from stylebridge.optimize.catalog import Manifest, RecipeKind
 from stylebridge.optimize.pipeline import (
     image_paths,
-    is_barracuda_compatible,
     optimize,
 )
 from stylebridge.optimize.recipes import EvaluationSpec, LatencySettings, load_recipes

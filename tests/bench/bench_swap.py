@@ -72,7 +72,7 @@ def _server_main(port_queue: object, catalog: str, store: str) -> None:
 
 def _student(dst: Path) -> bytes:
     from stylebridge.models import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     model = untrained_model(TransformerNetConfig(widths=(16, 32, 64), residual_blocks=1), seed=0)
     export_onnx(model, dst, ExportConfig(opset=13, sample_size=(64, 64)))

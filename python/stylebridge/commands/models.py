@@ -1,7 +1,7 @@
 """``stylebridge inspect`` and ``stylebridge export``: look at a model, make an ONNX one.
 
 Both only turn arguments into configs and call ``stylebridge.models`` /
-``stylebridge.optimize.export``; torch and onnx are imported inside the commands so
+``stylebridge.models.export``; torch and onnx are imported inside the commands so
 that ``stylebridge --help`` stays fast.
 """
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from stylebridge.models import LoadedCheckpoint, OnnxModel
-    from stylebridge.optimize.export import ExportReport
+    from stylebridge.models.export import ExportReport
 
 console = Console()
 
@@ -69,7 +69,7 @@ def export_model(
     """Export a checkpoint to ONNX for an engine and check it against torch on real frames."""
     from stylebridge.engines.targets import Engine
     from stylebridge.models import load_checkpoint
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     if model.suffix.lower() not in (".pth", ".pt"):
         raise InvalidInputError(f"{model}: export takes a .pth/.pt checkpoint")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from stylebridge.catalog import Latency
 from stylebridge.errors import InvalidInputError
 from stylebridge.frames import resize
 from stylebridge.inference.base import BackendKind
-from stylebridge.optimize.catalog import Latency
 
 
 @dataclass(frozen=True)

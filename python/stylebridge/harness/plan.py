@@ -131,7 +131,7 @@ def resolve_models(
     Raises NotFoundError naming the model when neither matches, InvalidInputError when
     the plan names no model and there is no catalog to take them from.
     """
-    from stylebridge.optimize.catalog import load_manifest, sha256_file
+    from stylebridge.catalog import load_manifest, sha256_file
 
     manifest = load_manifest(catalog) if catalog is not None else None
     names = plan.models

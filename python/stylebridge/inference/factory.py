@@ -77,7 +77,7 @@ def _ort_backend(path: Path, suffix: str, model_id: str) -> InferenceBackend:
     elif suffix in CHECKPOINT_SUFFIXES:
         from stylebridge.engines.targets import Engine
         from stylebridge.models import load_checkpoint
-        from stylebridge.optimize.export import ExportConfig, export_onnx
+        from stylebridge.models.export import ExportConfig, export_onnx
 
         _log.info(
             "exporting checkpoint %s to a temporary ONNX file (opset %d) for ONNX Runtime",

@@ -2,7 +2,7 @@
 
 For each recipe of a ``RecipeSet``: build the variant (ONNX transforms from
 ``optimize.quantize``; torch ones from ``optimize.prune`` / ``optimize.distill``, then
-exported at the teacher's opset with ``optimize.export``), then measure it (size,
+exported at the teacher's opset with ``models.export``), then measure it (size,
 parameters, FLOPs, fidelity to the teacher on held-out frames, latency, the engine
 checker's verdict for every engine) and write the manifest at once, so a crash loses
 only the variant in progress. A variant whose recipe key (recipe, parent id and
@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from stylebridge import catalog as cat
 from stylebridge.engines.checker import check_engines
 from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine
@@ -35,7 +36,6 @@ from stylebridge.evaluate.flops import count_flops
 from stylebridge.evaluate.latency import LatencySpec, measure_latency
 from stylebridge.evaluate.variant_eval import evaluate_fidelity, teacher_outputs
 from stylebridge.frames import load_image, resize
-from stylebridge.optimize import catalog as cat
 from stylebridge.optimize import recipes as rc
 from stylebridge.optimize.quantize import quantize
 
@@ -200,7 +200,7 @@ def _teacher(run: _Run, frames: _Frames) -> cat.Variant:
     start = time.perf_counter()
     dst = run.out / f"{vid}.onnx"
     if is_checkpoint:
-        from stylebridge.optimize.export import export_onnx
+        from stylebridge.models.export import export_onnx
 
         export_onnx(run.teacher_module, dst, source=run.model_path)  # type: ignore[arg-type]
         notes = "teacher: exported for Barracuda 3 (opset 9) from " + run.model_path.name
@@ -350,10 +350,3 @@ def _with_engine_note(notes: str, engines: Sequence[cat.EngineVerdict]) -> str:
     if blocked:
         summary += f"; cannot run on {', '.join(blocked)}"
     return f"{base} | engines: {summary}"
-
-
-def is_barracuda_compatible(variant: cat.Variant) -> bool:
-    """Whether the checker lets every Barracuda 2.x/3.x version run it."""
-    wanted = {Engine.BARRACUDA_2.value, Engine.BARRACUDA_3.value}
-    return all(e.verdict != Verdict.CANNOT_RUN.value for e in variant.engines
-               if e.engine in wanted) and wanted <= {e.engine for e in variant.engines}

@@ -42,8 +42,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from stylebridge.catalog import Recipe, RecipeKind
 from stylebridge.errors import InvalidInputError, NotFoundError
-from stylebridge.optimize.catalog import Recipe, RecipeKind
 from stylebridge.optimize.quantize import QuantizeConfig, QuantizeMode
 from stylebridge.optimize.weights import Fp16Layout, Int8Scheme
 

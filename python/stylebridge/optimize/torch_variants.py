@@ -103,7 +103,7 @@ def build_torch_variant(spec: rc.RecipeSpec, teacher: nn.Module, frames: Sequenc
 
     Raises InvalidInputError for a kind with no torch builder.
     """
-    from stylebridge.optimize.export import export_onnx
+    from stylebridge.models.export import export_onnx
 
     builder = BUILDERS.get(spec.kind)
     if builder is None:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylebridge.catalog import Manifest, Variant
 from stylebridge.engines.findings import Verdict
-from stylebridge.optimize.catalog import Manifest, Variant
 from stylebridge.report.summary import BarracudaSupport, CatalogSummary, VariantRow
 
 NA = "n/a"

@@ -12,23 +12,15 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
-from stylebridge.engines.findings import Verdict
-from stylebridge.engines.targets import Engine
+from stylebridge.catalog import (
+    BarracudaSupport,
+    Latency,
+    Manifest,
+    Variant,
+    barracuda_support,
+)
 from stylebridge.errors import InvalidInputError
-from stylebridge.optimize.catalog import EngineVerdict, Latency, Manifest, Variant
-
-# The engine the plot singles out: Unity's Barracuda 2.x/3.x importer.
-BARRACUDA = Engine.BARRACUDA_3
-
-
-class BarracudaSupport(StrEnum):
-    """Whether Barracuda can load a variant, as the engine checker judged it."""
-
-    RUNS = "runs in Barracuda"
-    CANNOT_RUN = "cannot run in Barracuda"
-    UNCHECKED = "Barracuda not checked"
 
 
 @dataclass(frozen=True, order=True)
@@ -154,16 +146,6 @@ def choose_latency_key(
         candidates,
         key=lambda k: (counts[k], k in teacher_keys, k.width * k.height, k.backend),
     )
-
-
-def barracuda_support(engines: Sequence[EngineVerdict]) -> BarracudaSupport:
-    """What the checker said for Barracuda 3 (runs-with-difference still runs)."""
-    for verdict in engines:
-        if verdict.engine == BARRACUDA.value:
-            if verdict.verdict == Verdict.CANNOT_RUN.value:
-                return BarracudaSupport.CANNOT_RUN
-            return BarracudaSupport.RUNS
-    return BarracudaSupport.UNCHECKED
 
 
 def summarize(

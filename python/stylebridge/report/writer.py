@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylebridge.catalog import Manifest, load_manifest, manifest_path
 from stylebridge.errors import NotFoundError
-from stylebridge.optimize.catalog import Manifest, load_manifest, manifest_path
 from stylebridge.report.contact_sheet import make_contact_sheet, save_png, sheet_frames
 from stylebridge.report.plots import latency_fidelity_figure, save_figure, size_figure
 from stylebridge.report.render import Figure, build_text, render_html, render_markdown
