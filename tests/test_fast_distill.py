@@ -17,8 +17,8 @@ from stylebridge.engines.checker import check_engines
 from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine
 from stylebridge.models import load_checkpoint
-from stylebridge.models.transformer_net import TransformerNet
 from stylebridge.models.export import export_onnx
+from stylebridge.models.transformer_net import TransformerNet
 from stylebridge.optimize.fast_distill import TrainConfig, Trainer, temporal_loss
 from stylebridge.optimize.losses import distill_loss
 from stylebridge.optimize.student_nets import (

@@ -118,12 +118,28 @@ def torch_int8(model: nn.Module, calibration: Sequence[np.ndarray], timing_frame
                 torch.onnx.export(quantized, (_tensor(calibration[0]),), buffer,
                                   opset_version=opset, dynamo=False,
                                   input_names=["input"], output_names=["output"])
-            result.onnx_bytes = buffer.getvalue()
+            result.onnx_bytes = _tidy(buffer.getvalue())
             break
         except Exception as exc:  # the exporter raises many types; each is a verdict
             result.export_errors[opset] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
     result.engines = engine_notes(result)
     return result
+
+
+def _tidy(data: bytes) -> bytes:
+    """Name the image dims and fold the exporter's Constant/Cast chains (onnxslim), so
+    shape inference, FLOP counting and the checker see initializers as for any model."""
+    import onnxslim
+
+    proto = onnx.load_from_string(data)
+    for value in (proto.graph.input[0], proto.graph.output[0]):
+        for dim, name in zip(value.type.tensor_type.shape.dim,
+                             ("1", "3", "height", "width"), strict=False):
+            if name.isdigit():
+                dim.dim_value = int(name)
+            else:
+                dim.dim_param = name
+    return onnxslim.slim(proto).SerializeToString()
 
 
 def engine_notes(result: TorchInt8Result) -> list[EngineNote]:
