@@ -59,7 +59,7 @@ class TrainConfig(BaseModel):
     ema_decay: Annotated[float, Field(ge=0, lt=1)] = 0.99  # 0: no EMA
     ssim_weight: Annotated[float, Field(ge=0)] = 0.5
     pixel: PixelLoss = PixelLoss.L1
-    hint_weight: Annotated[float, Field(ge=0)] = 0.1
+    hint_weight: Annotated[float, Field(ge=0)] = 0.0  # measured no gain at short budgets
     temporal_weight: Annotated[float, Field(ge=0)] = 0.0
     temporal_shift: Annotated[int, Field(ge=8, multiple_of=8)] = 8
     channels_last: bool = False
