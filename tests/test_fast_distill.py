@@ -24,7 +24,7 @@ from stylebridge.optimize.losses import distill_loss
 from stylebridge.optimize.student_nets import (
     StudentShape,
     build_student,
-    default_shapes,
+    latency_ideas,
     teacher_hints,
 )
 from stylebridge.optimize.teacher_cache import TeacherCache, ViewSpec, build_cache
@@ -115,7 +115,7 @@ def test_teacher_init_starts_closer_than_random(
     assert float(ours) < 0.8 * float(theirs)
 
 
-@pytest.mark.parametrize("shape", default_shapes(), ids=lambda s: s.name)
+@pytest.mark.parametrize("shape", latency_ideas(), ids=lambda s: s.name)
 def test_each_student_shape_exports_and_passes_barracuda_3(
         shape: StudentShape, tmp_path: Path, small_frames: list[np.ndarray]) -> None:
     student = build_student(shape).eval()

@@ -13,7 +13,7 @@ from stylebridge.evaluate.variant_eval import teacher_outputs
 from stylebridge.models import load_checkpoint
 from stylebridge.models.export import export_onnx
 from stylebridge.optimize.fast_distill import TrainConfig
-from stylebridge.optimize.student_nets import default_shapes
+from stylebridge.optimize.student_nets import latency_ideas
 from stylebridge.optimize.student_search import (
     SearchInputs,
     SearchSettings,
@@ -24,7 +24,7 @@ from stylebridge.optimize.teacher_cache import ViewSpec
 
 
 def test_shape_names_round_trip_and_bad_ones_are_refused() -> None:
-    for shape in default_shapes():
+    for shape in latency_ideas():
         assert parse_shape(shape.name) == shape
     with pytest.raises(InvalidInputError, match="not like"):
         parse_shape("s8-16-x")

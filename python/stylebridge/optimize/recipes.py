@@ -184,8 +184,13 @@ class DistillSpec(TrainingSpec):
         return f"distill-{a}-{b}-{c}-r{self.residual_blocks}"
 
 
+# Dense 3-level shapes near 6x: every layer starts from the teacher's channels. The first
+# reduced bench also tried 3x3 ends (s8-32-64-r3-k3), depthwise blocks (s8-24-96-r4dw-k5)
+# and a 4-level encoder (s8-24-64-96-r3-k3): after 90 s they reached SSIM 0.14, 0.09 and
+# 0.07 against 0.38 for s8-16-32-r2 (a cropped 9x9 or a random block starts far off, and
+# depthwise/1/8 layers ran 0.32-0.35 steps/s against 1.14 on this CPU).
 DEFAULT_STUDENT_SHAPES: tuple[str, ...] = (
-    "s8-16-32-r2", "s8-32-64-r3-k3", "s8-24-96-r4dw-k5", "s8-24-64-96-r3-k3")
+    "s8-16-32-r2", "s8-16-48-r2", "s12-16-32-r1", "s8-16-32-r3")
 
 
 class StudentsSpec(_Spec):
@@ -211,6 +216,7 @@ class StudentsSpec(_Spec):
     budgets: tuple[float, ...] = (150.0, 300.0, 600.0)
     keep: Annotated[float, Field(gt=0, le=1)] = 0.5
     min_speedup: Annotated[float, Field(gt=0)] = 6.0
+    speed_tolerance: Annotated[float, Field(gt=0, le=1)] = 0.8
     teacher_init: bool = True
     view_width: Annotated[int, Field(ge=16, multiple_of=8)] = 320
     view_height: Annotated[int, Field(ge=16, multiple_of=8)] = 184

@@ -159,8 +159,8 @@ def build_student(shape: StudentShape, *, seed: int = 0) -> StudentNet:
         return StudentNet(shape)
 
 
-def default_shapes() -> tuple[StudentShape, ...]:
-    """The shapes the ``students`` recipe starts from: one per latency idea.
+def latency_ideas() -> tuple[StudentShape, ...]:
+    """One shape per latency idea (each must export and pass barracuda-3; see tests).
 
     Dense 3-level (the known baseline, teacher-initialisable), the same with 5x5 ends
     (cheaper full resolution), depthwise-separable blocks with more width at 1/4

@@ -5,8 +5,12 @@ trains on one shared teacher-output cache for the first budget. Then each is exp
 (opset 9, like the teacher), timed in ONNX Runtime against the teacher in the same
 run, and its fidelity measured on the evaluation frames. The better ``keep`` share
 goes on to the next budget (continuing its own optimiser and EMA), and so on. Rank:
-first whether a shape reaches ``min_speedup``, then SSIM. Every shape after every
-budget is one :class:`~stylebridge.catalog.FrontierPoint`; the report plots them.
+first whether a shape reaches ``min_speedup * speed_tolerance``, then SSIM. The
+tolerance is there because latency on a shared 2-core machine moves by tens of percent
+between runs (measured here: s8-16-32-r2 at 5.3x in one run, 9.4x in another), and a
+hard cut at 6.0x once promoted a 6.7x shape at SSIM 0.07 over a 5.3x one at 0.38.
+Every shape after every budget is one :class:`~stylebridge.catalog.FrontierPoint`;
+the report plots them.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class SearchSettings:
     budgets: tuple[float, ...]
     keep: float = 0.5
     min_speedup: float = 6.0
+    speed_tolerance: float = 0.8
     teacher_init: bool = True
     views: ViewSpec = field(default_factory=ViewSpec)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -108,7 +113,8 @@ def successive_halving(teacher: nn.Module, inputs: SearchInputs, settings: Searc
             path = work_dir / f"{name}.onnx"
             export_onnx(trainer.model(), path)
             fid = evaluate_fidelity(path, inputs.eval_frames, inputs.eval_reference)
-            scores[name] = (speedups[name] >= settings.min_speedup, fid.ssim_mean)
+            fast = speedups[name] >= settings.min_speedup * settings.speed_tolerance
+            scores[name] = (fast, fid.ssim_mean)
             points[name] = FrontierPoint(
                 shape=name, rung=rung, train_seconds=trainer.total_seconds,
                 steps=trainer.total_steps, speedup=speedups[name], ssim_mean=fid.ssim_mean,
@@ -126,8 +132,10 @@ def successive_halving(teacher: nn.Module, inputs: SearchInputs, settings: Searc
 
 
 def _median_ms(path: Path, inputs: SearchInputs) -> float:
+    """The lower of two rounds' medians: damps a shared machine's load spikes."""
     spec = LatencySpec(resolutions=(inputs.latency_size,), runs=inputs.latency_runs, warmup=1)
-    return measure_latency(path, inputs.latency_frame, spec)[0].median_ms
+    return min(measure_latency(path, inputs.latency_frame, spec)[0].median_ms
+               for _ in range(2))
 
 
 def parse_shape(name: str) -> StudentShape:

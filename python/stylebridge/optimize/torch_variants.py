@@ -104,7 +104,8 @@ def _students(spec: rc.StudentsSpec, teacher: nn.Module, work_dir: Path,
 
     settings = SearchSettings(
         shapes=tuple(parse_shape(s) for s in spec.shapes), budgets=spec.budgets,
-        keep=spec.keep, min_speedup=spec.min_speedup, teacher_init=spec.teacher_init,
+        keep=spec.keep, min_speedup=spec.min_speedup,
+        speed_tolerance=spec.speed_tolerance, teacher_init=spec.teacher_init,
         views=ViewSpec(width=spec.view_width, height=spec.view_height,
                        views_per_frame=spec.views_per_frame, seed=spec.seed),
         train=TrainConfig(batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
