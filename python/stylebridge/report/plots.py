@@ -158,7 +158,6 @@ def frontier_figure(variants: Sequence[Variant]) -> Figure | None:
     ax.set_title("Student frontier after each training budget")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    figure.tight_layout()
     return figure
 
 
