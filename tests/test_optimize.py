@@ -23,12 +23,14 @@ from stylebridge.optimize.recipes import (
     Fp16WeightsSpec,
     Int8WeightsSpec,
     RecipeSet,
+    StudentsSpec,
     default_recipes,
     load_recipes,
     quick_recipes,
 )
 
-TORCH_KINDS = {RecipeKind.PRUNE_UNSTRUCTURED, RecipeKind.PRUNE_STRUCTURED, RecipeKind.DISTILL}
+TORCH_KINDS = {RecipeKind.PRUNE_UNSTRUCTURED, RecipeKind.PRUNE_STRUCTURED, RecipeKind.DISTILL,
+               RecipeKind.STUDENTS, RecipeKind.TORCH_INT8}
 
 
 # ---- recipes -------------------------------------------------------------------------
@@ -39,7 +41,11 @@ def test_builtin_sets_have_every_kind_and_unique_ids() -> None:
         ids = [spec.variant_id() for spec in recipes.recipes]
         assert len(ids) == len(set(ids))
     budgets = [s.time_budget_s for s in default_recipes().recipes if hasattr(s, "time_budget_s")]
-    assert all(b is not None for b in budgets) and sum(budgets) <= 20 * 60  # 30 min in all
+    search = [s.training_seconds() for s in default_recipes().recipes
+              if isinstance(s, StudentsSpec)]
+    assert search == [4 * 150 + 2 * 300 + 600]
+    assert all(b is not None for b in budgets)
+    assert sum(budgets) + sum(search) <= 45 * 60  # training; measuring adds ~10 min
 
 
 def test_recipe_keys_change_with_parameters_not_names() -> None:

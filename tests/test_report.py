@@ -382,3 +382,31 @@ def test_cli_report(catalog: Path, tmp_path: Path) -> None:
     assert (out / "report.html").is_file() and (out / "contact_sheet.png").is_file()
     refused = CliRunner().invoke(app, ["report", str(catalog), "--size", "1x1", "--out", str(out)])
     assert isinstance(refused.exception, InvalidInputError)
+
+
+def test_the_report_shows_flicker_and_the_student_frontier(catalog: Path,
+                                                           tmp_path: Path) -> None:
+    from stylebridge.catalog import FrontierPoint, Temporal, load_manifest
+
+    copy = tmp_path / "frontier"
+    shutil.copytree(catalog, copy)
+    manifest = load_manifest(copy)
+    flicker = Temporal(pan=6.5, zoom=21.25, mean=13.875, pairs=24, width=320, height=180)
+    teacher = manifest.get("mosaic").model_copy(update={"temporal": flicker})
+    points = tuple(FrontierPoint(shape=shape, rung=rung, train_seconds=90.0 * (rung + 1),
+                                 steps=100 * (rung + 1), speedup=speed,
+                                 ssim_mean=0.4 + 0.1 * rung, ssim_min=0.35, kept=kept)
+                   for shape, speed, rung, kept in (("s8-16-32-r2", 7.5, 0, True),
+                                                    ("s8-32-64-r3-k3", 5.0, 0, False),
+                                                    ("s8-16-32-r2", 7.5, 1, True)))
+    student = manifest.get("student-8-16-32x1").model_copy(update={"frontier": points})
+    save_manifest(copy, manifest.upsert(teacher).upsert(student))
+    files = write_report(copy, frames=None, options=SHEET)
+    text = files.markdown.read_text()
+    assert "flicker pan / zoom" in text and "| 6.50 / 21.25 |" in text
+    assert "the teacher's own is 6.50 on pans and 21.25 on zooms" in text
+    assert "budget 2: s8-16-32-r2 SSIM 0.500" in text and "s8-32-64-r3-k3" in text
+    assert (files.folder / "student_frontier.png").is_file()
+    data = json.loads(files.json.read_text())
+    row = next(v for v in data["variants"] if v["id"] == "student-8-16-32x1")
+    assert len(row["frontier"]) == 3 and row["frontier"][2]["kept"] is True

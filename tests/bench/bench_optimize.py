@@ -8,6 +8,9 @@
    claimed only when its 95 % bootstrap interval lies above 1.
 3. File-size ratios of the fp16 and int8 weight-only variants (goals <= 0.55x, <= 0.3x).
 4. Distillation time per 1 000 steps at 256x256 crops, extrapolated from a short run.
+5. Issue 12: steps per second of the old distiller (teacher live on 192-px crops) and
+   of the cached trainer (320x184 whole-frame views, teacher never run), same student,
+   same run; each variant's temporal error (flicker) and the students' frontier.
 
 Writes out/bench/optimize.json and .md and prints the table.
 Usage: python tests/bench/bench_optimize.py [--recipe default|quick|FILE.toml] [--rebuild]
@@ -40,9 +43,11 @@ RUNS = 20  # interleaved runs per variant: enough for a bootstrap interval of th
 DISTILL_STEPS = 12  # timed steps at 256x256 (after 2 untimed warm-up steps)
 
 
-def _catalog(recipe: str, rebuild: bool, shared: Path) -> tuple[Path, Manifest, float]:
+def _catalog(recipe: str, rebuild: bool, shared: Path,
+             eval_frames: int) -> tuple[Path, Manifest, float]:
     recipes = load_recipes(recipe).model_copy(update={
-        "evaluation": EvaluationSpec(width=RESOLUTION[0], height=RESOLUTION[1], frames=4),
+        "evaluation": EvaluationSpec(width=RESOLUTION[0], height=RESOLUTION[1],
+                                     frames=eval_frames),
         "latency": LatencySettings(resolutions=(f"{RESOLUTION[0]}x{RESOLUTION[1]}",),
                                    runs=3, warmup=1)})
     out = OUT_DIR / "optimize-catalog"
@@ -90,16 +95,56 @@ def _distill_rate(shared: Path) -> dict[str, float]:
             "seconds_per_1000_steps": per_step * 1000.0, "student": "16/32/64 x3"}
 
 
+def _step_rates(shared: Path) -> dict[str, object]:
+    """Steps/s of the old live-teacher distiller and of the cached trainer, same student."""
+    import tempfile
+
+    import torch
+
+    from stylebridge.models import load_checkpoint
+    from stylebridge.models.transformer_net import TransformerNet
+    from stylebridge.optimize.distill import DistillConfig, distill
+    from stylebridge.optimize.fast_distill import TrainConfig, Trainer
+    from stylebridge.optimize.student_nets import StudentShape, build_student
+    from stylebridge.optimize.students import student_config
+    from stylebridge.optimize.teacher_cache import ViewSpec, build_cache
+
+    teacher = load_checkpoint(shared / "models" / "mosaic.pth").model
+    frames = image_paths(shared / "frames")
+    old = distill(teacher, TransformerNet(student_config((8, 16, 32), 2)), frames,
+                  DistillConfig(steps=12, batch_size=2, crop=192, checkpoint_every=0),
+                  progress=False)
+    out: dict[str, object] = {"threads": torch.get_num_threads(), "student": "8/16/32 x2"}
+    out["old_live_teacher_192px_b2"] = {"steps_per_s": old.steps / old.seconds,
+                                        "pixels_per_step": 2 * 192 * 192}
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        cache = build_cache(teacher, frames, ViewSpec(views_per_frame=2), Path(folder))
+        cache_s = time.perf_counter() - start
+        shape = StudentShape(widths=(8, 16, 32), residual_blocks=2)
+        for label, update in (("cached_320x184_b2", {}), ("cached_hints", {"hint_weight": 0.1}),
+                              ("cached_channels_last", {"channels_last": True}),
+                              ("cached_bf16", {"bf16": True})):
+            trainer = Trainer(build_student(shape), cache, TrainConfig(**update))
+            trainer.run(steps=2)
+            stats = trainer.run(steps=12)
+            out[label] = {"steps_per_s": stats.steps_per_s, "pixels_per_step": 2 * 320 * 184}
+    out["cache_build_s_26_views"] = cache_s
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="default")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--skip-distill-rate", action="store_true")
+    parser.add_argument("--eval-frames", type=int, default=13,
+                        help="frames for fidelity (13 = all of ../shared/frames)")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
         sys.exit("../shared (or STYLEBRIDGE_SHARED) with models/ and frames/ is required")
-    out, manifest, build_s = _catalog(args.recipe, args.rebuild, shared)
+    out, manifest, build_s = _catalog(args.recipe, args.rebuild, shared, args.eval_frames)
     teacher = manifest.get(manifest.teacher or "mosaic")
     timings = _timings(out, manifest, image_paths(shared / "frames")[0])
     base = timings[teacher.id]["median_ms"]
@@ -120,6 +165,9 @@ def main() -> None:
             "measurably_faster": bool(t and t["measurably_faster"]),
             "speedup_text": t["speedup_text"] if t else "-",
             "engines": {e.engine: e.verdict for e in variant.engines},
+            "temporal": variant.temporal.model_dump() if variant.temporal else None,
+            "frontier": [p.model_dump() for p in variant.frontier],
+            "notes": variant.notes,
         })
     eligible = [r for r in rows if r["barracuda_compatible"] and r["id"] != teacher.id
                 and r["ssim"] is not None and r["ssim"] >= SSIM_FLOOR and r["measurably_faster"]]
@@ -128,21 +176,25 @@ def main() -> None:
              if r["kind"] in (RecipeKind.FP16_WEIGHTS.value, RecipeKind.INT8_WEIGHTS.value)
              and "." not in r["id"]}
     rate = None if args.skip_distill_rate else _distill_rate(shared)
+    rates = None if args.skip_distill_rate else _step_rates(shared)
     results = {"resolution": f"{RESOLUTION[0]}x{RESOLUTION[1]}", "backend": "onnxruntime/CPU",
                "recipe": args.recipe, "catalog_build_seconds": build_s,
                "teacher_median_ms": base, "ssim_floor": SSIM_FLOOR,
                "best_barracuda_variant": best, "weight_only_size_ratio": sizes,
-               "distill": rate, "variants": rows}
+               "distill": rate, "step_rates": rates, "variants": rows}
     lines = ["# bench-optimize (mosaic, 640x360, ONNX Runtime CPU)", "",
-             "| variant | size | FLOPs | SSIM (min) | PSNR dB | ms | speed-up | Barracuda 2/3 |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| variant | size | FLOPs | SSIM (min) | PSNR dB | flicker pan/zoom | ms | speed-up "
+             "| Barracuda 2/3 |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ssim = f"{r['ssim']:.3f} ({r['ssim_min']:.3f})" if r["ssim"] is not None else "-"
         psnr = f"{r['psnr_db']:.1f}" if r["psnr_db"] is not None else "-"
         ms = f"{r['median_ms']:.0f}" if r["median_ms"] else "-"
         speed = r["speedup_text"]
+        tmp = r["temporal"]
+        flick = f"{tmp['pan']:.2f}/{tmp['zoom']:.2f}" if tmp else "-"
         lines.append(f"| {r['id']} | {r['size_ratio']:.3f}x | {r['flops_ratio']:.3f}x | {ssim} "
-                     f"| {psnr} | {ms} | {speed} | "
+                     f"| {psnr} | {flick} | {ms} | {speed} | "
                      f"{'yes' if r['barracuda_compatible'] else 'no'} |")
     lines += ["", f"Teacher: {base:.0f} ms median at 640x360 (measured in this run)."]
     if best:
@@ -157,6 +209,15 @@ def main() -> None:
         lines.append(f"Distillation: {rate['seconds_per_1000_steps']:.0f} s per 1000 steps "
                      f"(256x256 crops, batch {rate['batch_size']}, student {rate['student']}, "
                      f"from {rate['steps_timed']} timed steps).")
+    for r in rows:
+        for p in r["frontier"]:
+            lines.append(f"Frontier budget {p['rung'] + 1}: {p['shape']} SSIM {p['ssim_mean']:.3f} "
+                         f"(worst {p['ssim_min']:.3f}) at {p['speedup']:.2f}x after "
+                         f"{p['train_seconds']:.0f} s / {p['steps']} steps"
+                         f"{' (kept)' if p['kept'] else ''}")
+    if rates:
+        lines.append("Steps/s (same student 8/16/32 x2, batch 2): " + ", ".join(
+            f"{k} {v['steps_per_s']:.2f}" for k, v in rates.items() if isinstance(v, dict)))
     markdown = "\n".join(lines) + "\n"
     write_results("optimize", results, markdown)
     print(markdown)

@@ -42,6 +42,8 @@ class RecipeKind(StrEnum):
     PRUNE_UNSTRUCTURED = "prune-unstructured"  # magnitude pruning: sparsity only
     PRUNE_STRUCTURED = "prune-structured"  # torch-pruning channels, then distilled
     DISTILL = "distill"  # a smaller student trained on the teacher's output
+    STUDENTS = "students"  # several student shapes, successive halving, the best kept
+    TORCH_INT8 = "torch-int8"  # PyTorch FX int8, exported at the lowest opset that takes it
 
 
 class _Frozen(BaseModel):
@@ -123,6 +125,30 @@ class SpeedUp(_Frozen):
         return f"{self.ratio:.2f}x ({band})"
 
 
+class Temporal(_Frozen):
+    """Flicker: mean abs change (0..255) against the output moved by the known motion."""
+
+    pan: float
+    zoom: float
+    mean: float
+    pairs: int
+    width: int
+    height: int
+
+
+class FrontierPoint(_Frozen):
+    """One student shape after one budget of a successive-halving search."""
+
+    shape: str  # StudentShape name, e.g. s8-16-32-r2
+    rung: int  # 0-based budget index
+    train_seconds: float  # cumulative training time of this shape (CPU wall time)
+    steps: int  # cumulative steps
+    speedup: float  # teacher median / student median latency, same run, same resolution
+    ssim_mean: float
+    ssim_min: float
+    kept: bool  # promoted to the next budget (or the winner, on the last rung)
+
+
 class EngineVerdict(_Frozen):
     """The engine checker's answer for one engine target."""
 
@@ -151,6 +177,8 @@ class Variant(_Frozen):
     # FLOPs (multiply-adds x 2) per resolution, keyed "WIDTHxHEIGHT".
     flops: dict[str, int] = Field(default_factory=dict)
     fidelity: Fidelity | None = None
+    temporal: Temporal | None = None
+    frontier: tuple[FrontierPoint, ...] = ()  # students recipe: every shape, every budget
     latency: tuple[Latency, ...] = ()
     # Against the teacher, at the first latency resolution (None for the teacher itself,
     # and in catalogs written before interleaved timing).

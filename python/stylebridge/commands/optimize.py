@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         frames: Annotated[Path, typer.Option("--frames", help="Folder of content frames.")],
         out: Annotated[Path, typer.Option("--out", help="Catalog folder to create or update.")],
         recipe: Annotated[str, typer.Option(
-            "--recipe", help="Recipe set: quick, default, or a TOML file.")] = "default",
+            "--recipe", help="Recipe set: quick, default, students, or a TOML file.")] = "default",
         rebuild: Annotated[bool, typer.Option(
             "--rebuild", help="Build every variant again, even where the catalog has it.")] = False,
         resolution: Annotated[list[str] | None, typer.Option(

@@ -253,13 +253,16 @@ def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
             from stylebridge.optimize.torch_variants import build_torch_variant
 
             built = build_torch_variant(spec, run.teacher_module, frames.train, dst,  # type: ignore[arg-type]
-                                        work_dir, run.training_progress)
-            notes, checkpoint = built.notes, built.checkpoint
+                                        work_dir, run.training_progress,
+                                        _search_inputs(run, frames))
+            notes, checkpoint, frontier = built.notes, built.checkpoint, built.frontier
         else:
             notes = _build_onnx(spec, run.out / parent.file, dst, frames)  # type: ignore[arg-type]
-            checkpoint = None
+            checkpoint, frontier = None, ()
         variant = _describe(run, vid, parent_id, recipe, key, dst, checkpoint,
                             time.perf_counter() - start, notes)
+        if frontier:
+            variant = variant.model_copy(update={"frontier": frontier})
         run.save(_measure(run, variant, frames, variant.build_seconds, variant.notes))
     except StyleBridgeError as exc:  # the recipe cannot be made from this model: why
         run.emit(EventKind.FAILED, vid, index, str(exc))
@@ -274,7 +277,32 @@ def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
     run.emit(EventKind.BUILT, vid, index)
 
 
+def _search_inputs(run: _Run, frames: _Frames) -> object:
+    """What the students recipe measures against (the teacher's file, frames, latency)."""
+    from stylebridge.optimize.student_search import SearchInputs
+
+    teacher = run.manifest.get(run.manifest.teacher or "")
+    return SearchInputs(teacher_onnx=run.out / teacher.file, train_frames=frames.train,
+                        eval_frames=frames.evaluation, eval_reference=frames.eval_reference,
+                        latency_frame=frames.latency_frame,
+                        latency_size=run.recipes.latency.sizes()[0],
+                        latency_runs=run.recipes.latency.runs)
+
+
+def _temporal(path: Path, frames: _Frames) -> cat.Temporal:
+    """Flicker over pans and zooms of up to 4 evaluation frames (evaluation size)."""
+    from stylebridge.evaluate.temporal import MotionSpec, onnx_model, temporal_error
+
+    height, width = frames.evaluation[0].shape[:2]
+    spec = MotionSpec(width=width, height=height, steps=3, pan_px=8)
+    error = temporal_error(onnx_model(path), frames.evaluation[:4], spec)
+    return cat.Temporal(pan=error.pan, zoom=error.zoom, mean=error.mean, pairs=error.pairs,
+                        width=width, height=height)
+
+
 def _stale(variant: cat.Variant, recipes: rc.RecipeSet) -> bool:
+    if variant.temporal is None:
+        return True
     ev = recipes.evaluation
     fid = variant.fidelity
     # Latency is not part of it: every run times all variants again (_time_all).
@@ -328,8 +356,10 @@ def _measure(run: _Run, variant: cat.Variant, frames: _Frames, seconds: float,
     flops = {f"{w}x{h}": count_flops(proto, w, h) for w, h in sorted(sizes)}
     fidelity = evaluate_fidelity(path, frames.evaluation, frames.eval_reference)
     engines = engine_verdicts(proto)
+    temporal = _temporal(path, frames)
     return variant.model_copy(update={
         "flops": flops, "fidelity": fidelity, "engines": engines,
+        "temporal": temporal,
         "build_seconds": seconds, "notes": _with_engine_note(notes, engines)})
 
 

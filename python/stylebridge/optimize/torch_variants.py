@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from stylebridge.errors import InvalidInputError
+from stylebridge.models.export import export_onnx
 from stylebridge.optimize import recipes as rc
 
 _log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ _log = logging.getLogger(__name__)
 class TorchVariant:
     notes: str
     checkpoint: Path | None  # the .pth beside the ONNX file, when one could be written
+    frontier: tuple[object, ...] = ()  # catalog.FrontierPoint, students recipe only
+    exported: bool = False  # the builder wrote the ONNX file itself
 
 
 def _distill_config(spec: rc.TrainingSpec, work_dir: Path) -> object:
@@ -88,6 +91,61 @@ def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], w
     return result.student, f"distill {student.config.describe()}: {_training_note(result)}"
 
 
+def _students(spec: rc.StudentsSpec, teacher: nn.Module, work_dir: Path,
+              inputs: object, dst: Path) -> TorchVariant:
+    from stylebridge.optimize.fast_distill import TrainConfig
+    from stylebridge.optimize.student_search import (
+        SearchSettings,
+        describe,
+        parse_shape,
+        successive_halving,
+    )
+    from stylebridge.optimize.teacher_cache import ViewSpec
+
+    settings = SearchSettings(
+        shapes=tuple(parse_shape(s) for s in spec.shapes), budgets=spec.budgets,
+        keep=spec.keep, min_speedup=spec.min_speedup,
+        speed_tolerance=spec.speed_tolerance, teacher_init=spec.teacher_init,
+        views=ViewSpec(width=spec.view_width, height=spec.view_height,
+                       views_per_frame=spec.views_per_frame, seed=spec.seed),
+        train=TrainConfig(batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
+                          hint_weight=spec.hint_weight, temporal_weight=spec.temporal_weight))
+    result = successive_halving(teacher, inputs, settings, work_dir)  # type: ignore[arg-type]
+    model = result.student.eval()
+    export_onnx(model, dst)
+    rates = ", ".join(f"{k} {v:.2f}" for k, v in result.steps_per_s.items())
+    winner = result.winner
+    notes = (f"students: successive halving over {len(spec.shapes)} shapes, budgets "
+             f"{'/'.join(f'{b:g}' for b in spec.budgets)} s; winner {winner.shape} "
+             f"({winner.steps} steps, {winner.train_seconds:.0f} s); teacher cache "
+             f"{result.cache_seconds:.0f} s; steps/s {rates}; {describe(result.frontier)}")
+    torch.save(model.state_dict(), dst.with_suffix(".pth"))
+    return TorchVariant(notes=notes, checkpoint=dst.with_suffix(".pth"),
+                        frontier=tuple(result.frontier), exported=True)
+
+
+def _torch_int8(spec: rc.TorchInt8Spec, teacher: nn.Module, frames: Sequence[Path],
+                dst: Path) -> TorchVariant:
+    from stylebridge.atomic import write_bytes_atomically
+    from stylebridge.frames import load_image, resize
+    from stylebridge.optimize.torch_int8 import torch_int8
+
+    size = (spec.calibration_width, spec.calibration_height)
+    calibration = [resize(load_image(p), size) for p in list(frames)[: spec.calibration_frames]]
+    result = torch_int8(teacher, calibration, calibration[0])
+    failed = "; ".join(f"opset {k}: {v}" for k, v in result.export_errors.items())
+    if result.onnx_bytes is None:
+        raise InvalidInputError(f"torch-int8: the FX int8 model exports to no opset ({failed})")
+    write_bytes_atomically(dst, result.onnx_bytes)
+    blocked = ", ".join(n.engine for n in result.engines if n.verdict == "cannot-run")
+    notes = (f"torch-int8 (FX graph mode, x86): Python {result.speedup:.2f}x the float model "
+             f"at {size[0]}x{size[1]} ({result.float_ms:.0f} -> {result.int8_ms:.0f} ms, "
+             f"same run); output vs float: mean abs {result.mean_abs_error:.2f}, max "
+             f"{result.max_abs_error:.0f}; ONNX export: {failed or 'ok'}; exported file "
+             f"cannot run on: {blocked or 'none'}")
+    return TorchVariant(notes=notes, checkpoint=None, exported=True)
+
+
 Builder = Callable[..., tuple[nn.Module, str]]
 # One builder per torch recipe kind (the spec's ``kind`` picks it).
 BUILDERS: Mapping[str, Builder] = MappingProxyType({
@@ -98,13 +156,19 @@ BUILDERS: Mapping[str, Builder] = MappingProxyType({
 
 
 def build_torch_variant(spec: rc.RecipeSpec, teacher: nn.Module, frames: Sequence[Path],
-                        dst: Path, work_dir: Path, progress: bool) -> TorchVariant:
+                        dst: Path, work_dir: Path, progress: bool,
+                        inputs: object | None = None) -> TorchVariant:
     """Build ``spec`` from ``teacher`` (left unchanged) and export it to ``dst``.
 
-    Raises InvalidInputError for a kind with no torch builder.
+    ``inputs`` (a ``student_search.SearchInputs``) is what the students recipe measures
+    against. Raises InvalidInputError for a kind with no torch builder.
     """
-    from stylebridge.models.export import export_onnx
-
+    if isinstance(spec, rc.StudentsSpec):
+        if inputs is None:
+            raise InvalidInputError("the students recipe needs evaluation inputs")
+        return _students(spec, teacher, work_dir, inputs, dst)
+    if isinstance(spec, rc.TorchInt8Spec):
+        return _torch_int8(spec, teacher, frames, dst)
     builder = BUILDERS.get(spec.kind)
     if builder is None:
         raise InvalidInputError(f"{spec.kind} is not a torch recipe")

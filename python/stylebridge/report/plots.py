@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stylebridge.catalog import Variant
 from stylebridge.report.summary import BarracudaSupport, CatalogSummary, VariantRow
 
 if TYPE_CHECKING:
@@ -128,6 +129,35 @@ def size_figure(summary: CatalogSummary) -> Figure:
     ax.set_title("Size per variant")
     ax.set_xlim(0, max(sizes, default=1.0) * 1.35 or 1.0)
     ax.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def frontier_figure(variants: Sequence[Variant]) -> Figure | None:
+    """SSIM against speed-up of every student shape after every budget (None: no search).
+
+    One line per shape through its budgets (marker size grows with the budget); the
+    goal region (>= 6x, SSIM >= 0.90) is shaded.
+    """
+    points = [(v.id, p) for v in variants for p in v.frontier]
+    if not points:
+        return None
+    figure = _figure(8.0, 5.0)
+    ax = figure.add_subplot()
+    ax.axvspan(6.0, max(6.5, max(p.speedup for _, p in points) * 1.1), ymin=0, ymax=1,
+               color="#d9f0d3", alpha=0.5, label="goal: >= 6x")
+    ax.axhline(0.90, color="#1b7837", linestyle=":", label="SSIM 0.90")
+    for shape in sorted({p.shape for _, p in points}):
+        mine = sorted((p for _, p in points if p.shape == shape), key=lambda p: p.rung)
+        ax.plot([p.speedup for p in mine], [p.ssim_mean for p in mine], marker="o",
+                label=shape)
+        for p in mine:
+            ax.annotate(f"{p.train_seconds:.0f}s", (p.speedup, p.ssim_mean), fontsize=7,
+                        xytext=(4, 2), textcoords="offset points")
+    ax.set_xlabel("speed-up over the teacher (same run, ONNX Runtime)")
+    ax.set_ylabel("SSIM to the teacher (mean over evaluation frames)")
+    ax.set_title("Student frontier after each training budget")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     return figure
 
 

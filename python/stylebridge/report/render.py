@@ -58,6 +58,7 @@ def build_text(
         f"FLOPs{f' ({key.width}x{key.height})' if key else ''}",
         "PSNR dB mean / worst",
         "SSIM mean / worst",
+        "flicker pan / zoom",
         "latency ms median / p90",
         "speed-up",
         "Pareto",
@@ -74,6 +75,8 @@ def build_text(
         f"Latency compared at: {key.label}" if key else "Latency: no variant was timed",
     ]
     facts.extend(_highlights(summary))
+    facts.extend(_flicker_fact(manifest, summary))
+    facts.extend(_frontier_facts(manifest))
     notes = [
         _verdict_note(v, e.engine, e.verdict, e.reason, e.fix)
         for v in (r.variant for r in summary.rows)
@@ -191,6 +194,7 @@ def _row(
         _flops(v, width, height),
         f"{fid.psnr_mean_db:.2f} / {fid.psnr_min_db:.2f}" if fid else _na(row),
         f"{fid.ssim_mean:.4f} / {fid.ssim_min:.4f}" if fid else _na(row),
+        f"{v.temporal.pan:.2f} / {v.temporal.zoom:.2f}" if v.temporal else NA,
         f"{row.latency.median_ms:.1f} / {row.latency.p90_ms:.1f}" if row.latency else NA,
         (row.speedup_text() or NA) if not row.is_teacher else "1.00x",
         "yes" if row.pareto else "",
@@ -257,6 +261,33 @@ def _highlights(summary: CatalogSummary) -> list[str]:
             "Pareto front (fastest first): " + ", ".join(f"`{i}`" for i in summary.pareto_ids)
         )
     return lines
+
+
+def _flicker_fact(manifest: Manifest, summary: CatalogSummary) -> list[str]:
+    teacher = next((v for v in manifest.variants if v.id == summary.teacher), None)
+    if teacher is None or teacher.temporal is None:
+        return []
+    t = teacher.temporal
+    return [f"Flicker (mean abs change 0..255 against the previous output moved by the "
+            f"known motion, {t.width}x{t.height}, {t.pairs} frame pairs): the teacher's own is "
+            f"{t.pan:.2f} on pans and {t.zoom:.2f} on zooms; lower is steadier, but read it "
+            f"beside SSIM (a flat grey output never flickers)"]
+
+
+def _frontier_facts(manifest: Manifest) -> list[str]:
+    facts = []
+    for variant in manifest.variants:
+        if not variant.frontier:
+            continue
+        rungs = sorted({p.rung for p in variant.frontier})
+        for rung in rungs:
+            cells = ", ".join(
+                f"{p.shape} SSIM {p.ssim_mean:.3f} (worst {p.ssim_min:.3f}) at "
+                f"{p.speedup:.2f}x after {p.train_seconds:.0f} s/{p.steps} steps"
+                + (" (kept)" if p.kept else "")
+                for p in variant.frontier if p.rung == rung)
+            facts.append(f"Student frontier of `{variant.id}`, budget {rung + 1}: {cells}")
+    return facts
 
 
 def _verdict_note(variant: Variant, engine: str, verdict: str, reason: str, fix: str) -> str:

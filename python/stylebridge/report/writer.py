@@ -16,7 +16,12 @@ from pathlib import Path
 from stylebridge.catalog import Manifest, load_manifest, manifest_path
 from stylebridge.errors import NotFoundError
 from stylebridge.report.contact_sheet import make_contact_sheet, save_png, sheet_frames
-from stylebridge.report.plots import latency_fidelity_figure, save_figure, size_figure
+from stylebridge.report.plots import (
+    frontier_figure,
+    latency_fidelity_figure,
+    save_figure,
+    size_figure,
+)
 from stylebridge.report.render import Figure, build_text, render_html, render_markdown
 from stylebridge.report.summary import CatalogSummary, summarize
 
@@ -109,6 +114,13 @@ def write_report(
             "first row is the input." + (f" Failed: {failed}." if failed else ""),
         ),
     ]
+    frontier = frontier_figure(manifest.variants)
+    if frontier is not None:
+        save_figure(frontier, out / "student_frontier.png")
+        figures.append(Figure(
+            "Student frontier", out / "student_frontier.png",
+            "SSIM against speed-up of every student shape after each budget of the "
+            "successive-halving search (labels: training seconds so far)."))
     text = build_text(manifest, summary, catalog, figures)
     files.markdown.write_text(render_markdown(text), encoding="utf-8")
     files.html.write_text(render_html(text), encoding="utf-8")
@@ -140,6 +152,8 @@ def report_json(
             "latency_median_ms": row.latency.median_ms if row.latency else None,
             "latency_p90_ms": row.latency.p90_ms if row.latency else None,
             "ssim_mean": row.ssim_mean,
+            "temporal": row.variant.temporal.model_dump() if row.variant.temporal else None,
+            "frontier": [p.model_dump() for p in row.variant.frontier],
             "barracuda": row.barracuda.name.lower(),
         }
         for row in summary.rows
