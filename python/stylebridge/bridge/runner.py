@@ -75,6 +75,11 @@ class InferenceRunner:
         self.models: ModelBackends | None = None
 
     @property
+    def primary_backend(self) -> InferenceBackend:
+        """The server's own model's first backend (what ``auto`` chose, say)."""
+        return self._backends[0]
+
+    @property
     def backend_name(self) -> str:
         return self._backends[0].name
 

@@ -35,8 +35,13 @@ def serve(
         ),
     ] = None,
     backend: Annotated[
-        BackendKind, typer.Option(case_sensitive=False, help="Library that runs the model.")
-    ] = BackendKind.ONNXRUNTIME,
+        BackendKind,
+        typer.Option(
+            case_sensitive=False,
+            help="Library that runs the model; auto measures the installed ones at load and "
+            "keeps the fastest within parity of the float reference.",
+        ),
+    ] = BackendKind.AUTO,
     store: Annotated[Path, typer.Option(help="SQLite file for sessions and timings.")] = (
         DEFAULT_STORE
     ),
@@ -111,6 +116,8 @@ def serve(
         )
         console.print(f"[bold green]StyleBridge[/] listening on [bold]{server.address}[/]")
         console.print(f"  python inference: {inference}")
+        if server.backend_choice:
+            console.print(f"  {server.backend_choice}", highlight=False)
         console.print(f"  store: {config.store}")
         if config.catalog is not None:
             registry = server.pushes.registry
