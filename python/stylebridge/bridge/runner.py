@@ -66,6 +66,9 @@ class InferenceRunner:
             max_workers=max(1, workers), thread_name_prefix="stylebridge-inference"
         )
         self._closed = False
+        # Backends that cost microseconds (identity) run on the event loop: a hop to a
+        # worker thread and back costs more than the work (see ``run``).
+        self._inline = all(getattr(b, "runs_inline", False) for b in self._backends)
         # One permit per worker. A stream takes a frame out of its newest-frame-wins slot
         # only once it holds one, so frames never wait in the executor's queue where a
         # newer frame could no longer replace them (with 8 streams they went stale by
@@ -100,10 +103,17 @@ class InferenceRunner:
     async def run(
         self, frame: InboundFrame, *, want_pixels: bool, choice: ModelChoice | None = None
     ) -> RunResult:
-        """Stylize ``frame`` in a worker thread; failures come back as ``RunResult.error``."""
+        """Stylize ``frame`` in a worker thread; failures come back as ``RunResult.error``.
+
+        An inline backend (identity) runs here, on the event loop, unless the frame needs
+        the parity PSNR (milliseconds of numpy at 720p) or another model than the server's.
+        """
+        choice = choice or ModelChoice(None)
+        if self._inline and choice.model is None and frame.engine_output is None:
+            return self._job(frame, want_pixels, choice)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, self._job, frame, want_pixels, choice or ModelChoice(None)
+            self._executor, self._job, frame, want_pixels, choice
         )
 
     def _job(self, frame: InboundFrame, want_pixels: bool, choice: ModelChoice) -> RunResult:

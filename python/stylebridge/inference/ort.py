@@ -229,6 +229,7 @@ class OrtBackend:
         providers: Sequence[str] | None = None,
         intra_op_threads: int | None = None,
         fixed_size: tuple[int, int] | None = None,
+        optimization_level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     ) -> None:
         self._model_id = model_id
         own_size = model_fixed_size(model)
@@ -249,7 +250,7 @@ class OrtBackend:
         options = ort.SessionOptions()
         # ALL adds the CPU layout transformation (NCHWc blocked convolutions): 15-20 %
         # faster than EXTENDED on the style models (tests/bench/bench_inference.py).
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.graph_optimization_level = optimization_level
         # One thread per physical core: ORT's default counts hyper-threads, which share
         # a core's vector units and slow convolutions down.
         options.intra_op_num_threads = intra_op_threads or physical_cores()
