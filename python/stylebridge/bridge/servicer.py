@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 from stylebridge import PROTOCOL_VERSION, __version__
 from stylebridge.bridge import convert, convert_models
 from stylebridge.bridge.domain import FrameOutcome, FrameRejection, InboundFrame
+from stylebridge.bridge.frame_rows import FrameRows
 from stylebridge.bridge.pipeline import FramePipeline
 from stylebridge.bridge.push import PushManager
 from stylebridge.bridge.runner import InferenceRunner
@@ -74,6 +75,12 @@ class BridgeDeps:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Model pushes (None: this server pushes no models; Models stays silent).
     pushes: PushManager | None = None
+    # Frame rows on their way to ``store``, in bursts (see ``bridge.frame_rows``).
+    frame_rows: FrameRows | None = None
+
+    def __post_init__(self) -> None:
+        if self.frame_rows is None:
+            object.__setattr__(self, "frame_rows", FrameRows(self.store))
 
     def server_limits(self) -> ServerLimits:
         limits = self.limits
@@ -197,10 +204,12 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
                 "the first FrameUp of a stream must carry the session_id from HelloResponse"
             )
         session = deps.registry.get(first.session_id)
+        assert deps.frame_rows is not None
+        rows = deps.frame_rows
         pipeline = FramePipeline(
             session,
             deps.runner,
-            deps.store,
+            rows,
             queue_depth=deps.limits.frame_queue_depth,
             max_unanswered=deps.limits.max_unanswered_frames,
         )
@@ -230,6 +239,7 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
             keep_open = not deps.stopping.is_set()
             raise
         finally:
+            rows.flush()  # this stream's rows before its session's state
             session.close_stream(keep_open=keep_open)
             if keep_open and session.state is SessionState.CONNECTED:
                 state = STORE_STATES[SessionState.CONNECTED]
