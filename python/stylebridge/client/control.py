@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from stylebridge.client import convert
 from stylebridge.client.channel import ChannelOption, auth_metadata, open_channel
-from stylebridge.client.recording import RecordedFrame, RecordOptions
+from stylebridge.client.records import RecordedFrame, RecordOptions
 from stylebridge.config import ClientConfig
 from stylebridge.credentials import ClientTls
 from stylebridge.protocol import ModelList, ModelRef, SessionStats, SessionSummary, SwapOutcome

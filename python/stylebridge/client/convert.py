@@ -12,7 +12,7 @@ import grpc
 import grpc.aio
 from google.protobuf.message import DecodeError
 
-from stylebridge.client.recording import RecordedFrame, RecordOptions
+from stylebridge.client.records import RecordedFrame, RecordOptions
 from stylebridge.errors import (
     InvalidInputError,
     LimitExceededError,

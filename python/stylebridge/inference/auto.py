@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from stylebridge.errors import BackendError, StyleBridgeError
-from stylebridge.evaluate.fidelity import psnr
 from stylebridge.frames import builtin_frames
 from stylebridge.inference.base import BackendKind, InferenceBackend
 from stylebridge.inference.tuning import cpu_has_bf16
@@ -146,8 +145,7 @@ def choose(
         if reference is None:
             trial = Trial(candidate, trial.name, trial.ms, None, "no float reference loaded")
         else:
-            score = psnr(reference, out)
-            trial = Trial(candidate, trial.name, trial.ms, min(score, 100.0), trial.note)
+            trial = Trial(candidate, trial.name, trial.ms, _psnr_db(reference, out), trial.note)
         trials.append(trial)
         if trial.within_parity and (best is None or trial.ms < best[0]):
             if best is not None:
@@ -186,6 +184,16 @@ def _measure(
         _log.info("auto: skipping %s: %s", candidate.label, exc)
         return Trial(candidate, backend.name, note=f"failed to run: {exc}"), None, None
     return Trial(candidate, backend.name, statistics.median(times)), backend, out
+
+
+def _psnr_db(reference: np.ndarray, out: np.ndarray) -> float:
+    """PSNR of ``out`` to ``reference`` (uint8 images), capped at 100 dB for identical ones.
+
+    Here, not from ``evaluate``: inference sits below evaluate in the layering.
+    """
+    diff = reference.astype(np.float64) - out.astype(np.float64)
+    mse = float(np.mean(diff * diff))
+    return 100.0 if mse == 0.0 else min(100.0, 10.0 * float(np.log10(255.0 * 255.0 / mse)))
 
 
 def _reason(chosen: Candidate, ms: float, trials: Sequence[Trial]) -> str:
