@@ -90,8 +90,8 @@ def build_backends(models: Path) -> dict[str, Callable[[], InferenceBackend]]:
             optimization_level=ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
         ),
         "torch": lambda: TorchBackend(load_checkpoint(checkpoint).model, "mosaic", device="cpu"),
-        "torch-nchw": lambda: TorchBackend(
-            load_checkpoint(checkpoint).model, "mosaic", device="cpu", channels_last=False
+        "torch-nhwc": lambda: TorchBackend(
+            load_checkpoint(checkpoint).model, "mosaic", device="cpu", channels_last=True
         ),
     }
     if cpu_has_bf16():

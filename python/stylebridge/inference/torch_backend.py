@@ -4,8 +4,10 @@ Frames cross to the device as uint8 (a quarter of the bytes of float32) and are
 converted there, so on CUDA the conversion costs the host nothing. Rounding matches
 the ONNX Runtime backend: add 0.5, clip to 0..255, truncate.
 
-On the CPU the model runs in channels_last memory format (oneDNN's convolutions are
-NHWC-blocked; NCHW input is reordered on every layer otherwise). ``precision="bf16"``
+``channels_last`` runs the model in NHWC memory format (oneDNN's preferred layout);
+it is off by default because on the style models (instance norm after every
+convolution) it measured slower than NCHW at both 640x360 and 1280x720
+(tests/bench/bench_inference.py, torch vs torch-nhwc). ``precision="bf16"``
 runs it under CPU autocast in bfloat16, faster on CPUs with AVX-512 BF16 or AMX and
 less faithful (``inference.auto`` reports its PSNR to the float reference).
 """
@@ -44,7 +46,7 @@ class TorchBackend:
         device: str | None = None,
         input_range: float = 255.0,
         precision: str = "f32",
-        channels_last: bool = True,
+        channels_last: bool = False,
     ) -> None:
         if precision not in PRECISIONS:
             raise InvalidInputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
