@@ -12,17 +12,16 @@ LOCK := python/requirements.lock
 PROTO_DIR := protos
 PROTOS := $(wildcard $(PROTO_DIR)/stylebridge/v1/*.proto)
 PY_GEN_DIR := python/stylebridge/v1
-PY_GEN := $(patsubst $(PROTO_DIR)/stylebridge/v1/%.proto,$(PY_GEN_DIR)/%_pb2.py,$(PROTOS))
 CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
 # pip warns about every missing local index folder a machine's pip.conf names; not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
-.PHONY: help setup proto proto-py proto-cs proto-check demo test test-python unity-check bench bench-optimize bench-swap bench-load lint clean
+.PHONY: help setup proto proto-py proto-cs proto-check demo test test-deps test-python unity-check bench bench-optimize bench-swap bench-load lint clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(STAMP) $(PY_GEN)  ## Virtualenv with pinned dependencies (idempotent, quiet when nothing changed).
+setup: $(STAMP)  ## Virtualenv with pinned dependencies (idempotent, quiet when nothing changed).
 	@:
 
 $(STAMP): $(LOCK) python/pyproject.toml
@@ -35,20 +34,22 @@ $(STAMP): $(LOCK) python/pyproject.toml
 
 proto: proto-py proto-cs  ## Generate Python and C# code from protos/.
 
-proto-py: $(PY_GEN)
-
-$(PY_GEN_DIR)/%_pb2.py: $(PROTO_DIR)/stylebridge/v1/%.proto $(STAMP)
-	@$(BIN)/python -m grpc_tools.protoc -I$(PROTO_DIR) --python_out=python --pyi_out=python --grpc_python_out=python $<
+proto-py: $(STAMP)  ## Regenerate the committed Python messages and stubs.
+	@$(BIN)/python tools/gen_python.py
 
 proto-cs: $(STAMP)  ## Regenerate the committed C# messages (and their Unity .meta files).
 	@$(BIN)/python tools/gen_csharp.py --out $(CS_GEN_DIR)
 
-proto-check: $(STAMP)  ## Fail when the committed C# differs from a fresh `make proto`.
+proto-check: $(STAMP)  ## Fail when the committed C# or Python differs from a fresh `make proto`.
 	@$(BIN)/python tools/gen_csharp.py --check --out $(CS_GEN_DIR)
+	@$(BIN)/python tools/gen_python.py --check
 
-test: setup proto-check unity-check test-python  ## Everything CI runs.
+test: setup proto-check unity-check test-deps test-python  ## Everything CI runs (installs PostgreSQL and Chromium from apt when missing).
 
-test-python: setup
+test-deps:  ## Debian's postgresql and chromium, which the tests start for real (apt, when missing).
+	@bash tools/test_deps.sh
+
+test-python: setup test-deps
 	@$(BIN)/python -m pytest tests -q
 
 unity-check: setup  ## Compile the Unity package's C# with Mono against reference stubs; run the Core tests.
@@ -74,4 +75,4 @@ lint: setup  ## Ruff.
 	@$(BIN)/ruff check python tests tools
 
 clean:
-	rm -rf $(VENV) build out $(PY_GEN_DIR)/*_pb2*.py $(PY_GEN_DIR)/*_pb2*.pyi
+	rm -rf $(VENV) build out

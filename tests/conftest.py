@@ -49,3 +49,32 @@ def load_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
 def small_frames(frame_paths: list[Path]) -> list[np.ndarray]:
     """Four real game frames at 320x180: enough for agreement tests, fast on 2 cores."""
     return [load_rgb(p, (320, 180)) for p in frame_paths[:4]]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server for the session (see tests/pg_cluster.py), then gone."""
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, monkeypatch: pytest.MonkeyPatch) -> str:  # type: ignore[no-untyped-def]
+    """An empty database of the test cluster; its password comes from PGPASSWORD."""
+    if not pg_cluster.running():
+        pg_cluster.start()  # an outage test may have left it stopped on failure
+    monkeypatch.setenv("PGPASSWORD", pg_cluster.password)
+    return str(pg_cluster.database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a store goes, once per engine: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "store.sqlite"
+    return str(request.getfixturevalue("pg_url"))

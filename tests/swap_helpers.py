@@ -33,7 +33,7 @@ def export_tiny(
     """A small untrained TransformerNet exported to ``dst`` (real ONNX, ~10 kB)."""
     from stylebridge.engines.targets import Engine
     from stylebridge.models import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     model = untrained_model(TransformerNetConfig(widths=widths, residual_blocks=1), seed=seed)
     engine = Engine.SENTIS_2 if opset > 10 else Engine.BARRACUDA_1_0

@@ -27,13 +27,7 @@ from onnx import TensorProto, helper, numpy_helper
 from swap_helpers import RawSwapClient, drop_into, quantized_onnx, tiny_onnx
 
 from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.engines.checker import check_model
-from stylebridge.engines.findings import Verdict
-from stylebridge.engines.targets import Engine
-from stylebridge.errors import InvalidInputError, LimitExceededError, ModelLoadError
-from stylebridge.models import load_checkpoint, load_onnx, onnx_from_bytes
-from stylebridge.models.onnx_budget import MemoryLimits, check_memory
-from stylebridge.optimize.catalog import (
+from stylebridge.catalog import (
     Fidelity,
     Manifest,
     Recipe,
@@ -43,6 +37,12 @@ from stylebridge.optimize.catalog import (
     manifest_path,
     save_manifest,
 )
+from stylebridge.engines.checker import check_model
+from stylebridge.engines.findings import Verdict
+from stylebridge.engines.targets import Engine
+from stylebridge.errors import InvalidInputError, LimitExceededError, ModelLoadError
+from stylebridge.models import load_checkpoint, load_onnx, onnx_from_bytes
+from stylebridge.models.onnx_budget import MemoryLimits, check_memory
 from stylebridge.protocol import SwapResult
 from stylebridge.store import Store
 

@@ -152,3 +152,22 @@ def test_store_rows_that_do_not_match_the_answers_fail_a_phase() -> None:
     result = analyse_phase(data, bench_load.BenchConfig(duration_s=20.0, warmup_s=2.0))
 
     assert any(f.startswith("store:") for f in result["failures"])
+
+
+def test_rows_missing_after_a_restart_must_be_the_gaps_lost_writes() -> None:
+    config = bench_load.BenchConfig(duration_s=20.0, warmup_s=2.0)
+    data = _phase(100.0, frames=50, swaps=1)
+    data.store_engine = "postgresql"
+    data.store_counts = {"s": {"processed": 40}}
+    data.restart = {"down_at": 1005.0, "up_at": 1006.0, "phase_started_at": 999.0}
+    data.store_stats = {"last_commit_at": 1010.0}
+    gap = {"server_id": "x", "started_at_us": 1005_000_000, "reason": "lost"}
+    data.gaps = [{**gap, "ended_at_us": 1007_000_000, "lost_writes": 10}]
+    assert analyse_phase(data, config)["failures"] == []
+    data.gaps = [{**gap, "ended_at_us": 1007_000_000, "lost_writes": 9}]  # one row unexplained
+    assert any("9 lost writes" in f for f in analyse_phase(data, config)["failures"])
+    data.gaps = []
+    assert any("no gap" in f for f in analyse_phase(data, config)["failures"])
+    data.gaps = [{**gap, "ended_at_us": 1007_000_000, "lost_writes": 10}]
+    data.store_stats = {"last_commit_at": 1007.0}  # nothing committed after the gap
+    assert any("after the restart" in f for f in analyse_phase(data, config)["failures"])

@@ -197,7 +197,7 @@ def test_reflect_pad_2d_and_the_pad11_input():
     assert check_model(as_input, Engine.BARRACUDA_3).runs
     old = verdict_of(check_model(as_input, Engine.BARRACUDA_1_0), "Pad")
     assert old.verdict is Verdict.CANNOT_RUN and "pad by 0 pixels" in old.reason
-    assert "--engine barracuda-1.0" in old.fix
+    assert "version_converter" in old.fix  # a third-party file: convert it, never re-export
     assert check_model(pad_model([1, 3, 8, 8], pads, opset=9), Engine.BARRACUDA_1_0).runs
     channel = pad_model([1, 3, 8, 8], [0, 1, 0, 0, 0, 1, 0, 0], mode="constant")
     assert "batch or channel" in verdict_of(check_model(channel, Engine.BARRACUDA_2), "Pad").reason
@@ -214,6 +214,11 @@ def test_opset_above_the_engine_maximum_is_a_model_finding():
     report = check_model(conv_relu_model(17), Engine.BARRACUDA_1_0)
     (finding,) = [f for f in report.findings if f.kind is FindingKind.OPSET_ABOVE_MAX]
     assert "opset 17" in finding.reason
+    assert "version_converter.convert_version(model, 9)" in finding.fix  # third-party file
+    exported = conv_relu_model(17)
+    exported.metadata_props.add(key="stylebridge.source", value="model.pth")
+    report = check_model(exported, Engine.BARRACUDA_1_0)
+    (finding,) = [f for f in report.findings if f.kind is FindingKind.OPSET_ABOVE_MAX]
     assert "stylebridge export --engine barracuda-1.0" in finding.fix
     assert not any(f.kind is FindingKind.OPSET_ABOVE_MAX
                    for f in check_model(conv_relu_model(9), Engine.BARRACUDA_1_0).findings)

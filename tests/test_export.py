@@ -1,7 +1,7 @@
-"""optimize.export: torch -> ONNX round trips on real frames, per opset, and the CLI.
+"""models.export: torch -> ONNX round trips on real frames, per opset, and the CLI.
 
 Tolerance: DEFAULT_TOLERANCE (max abs 0.5, mean abs 0.02 on the 0..255 scale; the
-reasoning is in optimize/export.py). Measured on this machine, four real frames:
+reasoning is in models/export.py). Measured on this machine, four real frames:
 mosaic at 160x90 max 0.0015 / mean 0.0001 (opset 9 and 13 alike); at 320x180 max
 0.014 / mean 0.0001; ingame-small.pth at 320x180 max 0.016 / mean 0.0002; untrained
 small models agree to ~1e-3. A single wrong Pad mode costs max ~43 / mean ~2 and fails.
@@ -31,7 +31,7 @@ from stylebridge.models import (
     read_metadata,
     untrained_model,
 )
-from stylebridge.optimize.export import (
+from stylebridge.models.export import (
     DEFAULT_TOLERANCE,
     ExportConfig,
     ExportReport,

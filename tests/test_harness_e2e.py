@@ -26,7 +26,7 @@ WARMUP, MEASURED = 2, 8
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stylebridge.models import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     folder = tmp_path_factory.mktemp("perf")
     model = untrained_model(TransformerNetConfig(widths=(8, 16, 32), residual_blocks=1))

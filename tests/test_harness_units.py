@@ -140,15 +140,14 @@ def _run() -> RunResult:
     )
 
 
-def test_results_round_trip_json_and_store(tmp_path: Path) -> None:
+def test_results_round_trip_json_and_store(store_at: str | Path) -> None:
     run = _run()
     data = json.loads(json.dumps(run_to_dict(run)))
     assert data["cases"][0]["engine_stats"]["median_ms"] == 2.0
     assert run_from_dict(data, "x") == run
     with pytest.raises(InvalidInputError, match="not a perf-test result"):
         run_from_dict({"cases": []}, "x.json")
-    store = tmp_path / "s.sqlite"
-    with PerfHistory(store) as history:
+    with PerfHistory(store_at) as history:
         history.save_run(run)
         history.save_run(run)  # replacing is idempotent
         loaded = history.latest_run("b1")
@@ -189,7 +188,7 @@ def test_plan_models_come_from_the_catalog_or_paths(tmp_path: Path) -> None:
     import onnx
     from onnx import TensorProto, helper
 
-    from stylebridge.optimize.catalog import (
+    from stylebridge.catalog import (
         Manifest,
         Recipe,
         RecipeKind,

@@ -4,7 +4,7 @@ Agreement bound: ONNX Runtime vs torch on the same weights is float32 arithmetic
 another order. Measured on four real frames at 320x180: mosaic.pth vs mosaic.onnx
 max 0.0143 / mean 0.00012; ingame-small's weights in torch vs its relaxed ONNX max
 0.0083 / mean 0.00006 (0..255 scale). The bound is the project's export tolerance
-(max 0.5, mean 0.02, see optimize/export.py): ~35x the measured error, far below what a
+(max 0.5, mean 0.02, see models/export.py): ~35x the measured error, far below what a
 wrong op costs (the negative controls below differ by tens of levels).
 """
 
@@ -48,7 +48,7 @@ from stylebridge.models import (
     untrained_model,
     write_metadata,
 )
-from stylebridge.optimize.export import DEFAULT_TOLERANCE, verify_export
+from stylebridge.models.export import DEFAULT_TOLERANCE, verify_export
 
 EXPECTED_CHECKPOINTS = {
     "mosaic.pth": ((32, 64, 128), 5, Architecture.FAST_NEURAL_STYLE),

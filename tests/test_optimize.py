@@ -10,12 +10,11 @@ import onnxruntime as ort
 import pytest
 from typer.testing import CliRunner
 
+from stylebridge.catalog import Manifest, RecipeKind, is_barracuda_compatible, load_manifest
 from stylebridge.errors import InvalidInputError, NotFoundError
-from stylebridge.optimize.catalog import Manifest, RecipeKind, load_manifest
 from stylebridge.optimize.pipeline import (
     EventKind,
     OptimizeEvent,
-    is_barracuda_compatible,
     optimize,
     split_frames,
 )
@@ -128,18 +127,26 @@ def quick_catalog(tmp_path_factory: pytest.TempPathFactory, models_dir: Path,
     return out, manifest, events
 
 
-def test_quick_catalog_manifest_validates(quick_catalog: tuple) -> None:
+def test_quick_catalog_manifest_validates(quick_catalog: tuple, three_frames: Path) -> None:
     out, manifest, events = quick_catalog
     assert load_manifest(out) == manifest
     assert manifest.teacher == "mosaic"
     failed = [e for e in events if e.kind is EventKind.FAILED]
     assert not failed, failed
-    skipped = {e.variant_id for e in events if e.kind is EventKind.SKIPPED}
+    # Every quick recipe is built from a .pth teacher: nothing is skipped.
+    assert not [e for e in events if e.kind is EventKind.SKIPPED]
     expected = {s.variant_id() for s in quick_recipes().recipes} | {"mosaic"}
-    assert {v.id for v in manifest.variants} == expected - skipped
-    # Only helper-provided torch operations may be missing, never the ONNX ones.
-    assert all(manifest.teacher and "not available yet" in e.detail
-               for e in events if e.kind is EventKind.SKIPPED)
+    assert {v.id for v in manifest.variants} == expected
+    assert Path(manifest.frames) == three_frames.resolve()
+    runs = quick_recipes().latency.runs
+    for variant in manifest.variants:
+        # All variants timed together, interleaved, with an interval against the teacher.
+        assert [(lat.interleaved, lat.runs) for lat in variant.latency] == [(True, runs)]
+        if variant.id == "mosaic":
+            assert variant.speedup is None
+        else:
+            up = variant.speedup
+            assert up is not None and up.low <= up.ratio <= up.high and up.runs == runs
     for variant in manifest.variants:
         path = out / variant.file
         assert path.stat().st_size == variant.size_bytes
@@ -170,15 +177,13 @@ def test_quick_catalog_verdicts_and_measures(quick_catalog: tuple) -> None:
     assert "cannot run on barracuda-2, barracuda-3" in int8.notes
     assert int8.size_bytes <= 0.30 * teacher.size_bytes and int8.fidelity.ssim_mean > 0.95
     assert int8.params == teacher.params and int8.flops["160x90"] >= teacher.flops["160x90"]
-    built = {v.id: v for v in manifest.variants}
-    if "distill-8-16-32-r1" in built:
-        student = built["distill-8-16-32-r1"]
-        assert student.flops["160x90"] < 0.1 * teacher.flops["160x90"]
-        assert student.checkpoint and student.params < teacher.params
-    if "prune-u50" in built:
-        pruned = built["prune-u50"]
-        assert pruned.flops == teacher.flops
-        assert pruned.nonzero_params < 0.6 * pruned.params
+    student = manifest.get("distill-8-16-32-r1")
+    assert student.flops["160x90"] < 0.1 * teacher.flops["160x90"]
+    assert student.checkpoint and student.params < teacher.params
+    pruned = manifest.get("prune-u50")
+    assert pruned.flops == teacher.flops
+    assert pruned.nonzero_params < 0.6 * pruned.params
+    assert manifest.get("prune-s50").params < teacher.params
 
 
 def test_rerun_reuses_every_variant(quick_catalog: tuple, models_dir: Path,
@@ -232,3 +237,29 @@ def test_optimize_command_refuses_a_missing_frames_folder(tmp_path: Path,
                                       "--frames", str(tmp_path / "none"), "--out",
                                       str(tmp_path / "cat"), "--recipe", "quick"])
     assert result.exit_code == 2 and "frames folder" in result.output
+
+
+def test_a_failing_recipe_fails_loudly_by_name(tmp_path: Path, models_dir: Path,
+                                               three_frames: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """An injected bug (AttributeError) in pruning is a failure, never "skipped"."""
+    from typer.testing import CliRunner
+
+    from stylebridge.cli import app
+    from stylebridge.optimize import prune
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'weight'")
+
+    monkeypatch.setattr(prune, "prune_unstructured", broken)
+    toml = tmp_path / "one.toml"
+    toml.write_text('name = "one"\n[[recipe]]\nkind = "prune-unstructured"\namount = 0.5\n'
+                    '[evaluation]\nwidth = 160\nheight = 90\nframes = 2\n'
+                    '[latency]\nresolutions = ["160x90"]\nruns = 3\n')
+    result = CliRunner().invoke(app, ["optimize", str(models_dir / "mosaic.pth"), "--frames",
+                                      str(three_frames), "--out", str(tmp_path / "cat"),
+                                      "--recipe", str(toml)])
+    assert result.exit_code == 1, result.output
+    assert "failed prune-u50" in result.output and "AttributeError" in result.output
+    assert "recipe(s) failed: prune-u50" in result.output
+    assert "skipped" not in result.output

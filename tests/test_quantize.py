@@ -26,7 +26,7 @@ from stylebridge.evaluate.flops import count_flops
 from stylebridge.evaluate.params import parameter_counts
 from stylebridge.evaluate.ssim import gaussian_window, ssim
 from stylebridge.models import load_checkpoint
-from stylebridge.optimize.export import export_onnx
+from stylebridge.models.export import export_onnx
 from stylebridge.optimize.quantize import QuantizeConfig, QuantizeMode, quantize
 from stylebridge.optimize.weights import (
     FP16_TOLERANCE,

@@ -3,7 +3,7 @@
 The catalog: mosaic.onnx as the teacher, an fp16-weights variant of it (fp16
 initializers + Cast, made with onnx.numpy_helper), a dynamic-int8 variant
 (onnxruntime.quantization: cannot run in Barracuda), and an untrained tiny student
-exported with stylebridge.optimize.export. Every number in the manifest is measured
+exported with stylebridge.models.export. Every number in the manifest is measured
 in this test with ONNX Runtime at 64x64 on real game frames.
 """
 
@@ -23,15 +23,7 @@ import pytest
 from conftest import load_rgb
 from onnx import TensorProto, helper, numpy_helper
 
-from stylebridge.engines.checker import check_model
-from stylebridge.engines.findings import Verdict
-from stylebridge.engines.targets import Engine
-from stylebridge.errors import InvalidInputError, NotFoundError
-from stylebridge.evaluate.fidelity import psnr
-from stylebridge.inference.base import BackendKind
-from stylebridge.inference.factory import create_backend
-from stylebridge.models import TransformerNetConfig, count_onnx_parameters, untrained_model
-from stylebridge.optimize.catalog import (
+from stylebridge.catalog import (
     EngineVerdict,
     Fidelity,
     Latency,
@@ -42,7 +34,15 @@ from stylebridge.optimize.catalog import (
     save_manifest,
     sha256_file,
 )
-from stylebridge.optimize.export import ExportConfig, export_onnx
+from stylebridge.engines.checker import check_model
+from stylebridge.engines.findings import Verdict
+from stylebridge.engines.targets import Engine
+from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.evaluate.fidelity import psnr
+from stylebridge.inference.base import BackendKind
+from stylebridge.inference.factory import create_backend
+from stylebridge.models import TransformerNetConfig, count_onnx_parameters, untrained_model
+from stylebridge.models.export import ExportConfig, export_onnx
 from stylebridge.report import (
     BarracudaSupport,
     ReportOptions,
@@ -206,7 +206,10 @@ def _measure(
                 warmup=1,
             ),
         ),
-        engines=tuple(_verdict(path, e) for e in (Engine.BARRACUDA_3, Engine.SENTIS_2)),
+        engines=tuple(
+            _verdict(path, e)
+            for e in (Engine.BARRACUDA_3, Engine.BARRACUDA_2, Engine.SENTIS_2)
+        ),
     )
     return variant, outputs
 
@@ -233,7 +236,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, frame_pa
 
 
 def test_summary_derives_speedup_size_ratio_and_barracuda_support(catalog: Path) -> None:
-    from stylebridge.optimize.catalog import load_manifest
+    from stylebridge.catalog import load_manifest
 
     manifest = load_manifest(catalog)
     summary = summarize(manifest)
@@ -261,7 +264,7 @@ def test_summary_derives_speedup_size_ratio_and_barracuda_support(catalog: Path)
 
 
 def test_plots_have_the_expected_series(catalog: Path) -> None:
-    from stylebridge.optimize.catalog import load_manifest
+    from stylebridge.catalog import load_manifest
 
     summary = summarize(load_manifest(catalog))
     figure = latency_fidelity_figure(summary)
@@ -337,7 +340,7 @@ def test_write_report_files_json_contact_sheet_and_link(
 
 
 def test_missing_fidelity_and_broken_variant_still_render(catalog: Path, tmp_path: Path) -> None:
-    from stylebridge.optimize.catalog import load_manifest
+    from stylebridge.catalog import load_manifest
 
     broken = tmp_path / "broken"
     shutil.copytree(catalog, broken)

@@ -1,4 +1,6 @@
-"""The SQLite store on real files in tmp_path: round trips, WAL, migrations, the writer thread."""
+"""The store on both engines (an SQLite file in tmp_path, a database of the test's own
+PostgreSQL server): round trips, migrations, the writer thread. ``store_at`` runs each
+parametrized test once per engine."""
 
 from __future__ import annotations
 
@@ -66,8 +68,10 @@ def frame(sequence: int, session_id: str = "s1", status: str = "ok") -> FrameRec
     )
 
 
-def test_round_trip(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "store.db"  # missing folders are created
+def test_round_trip(store_at: str | Path) -> None:
+    path = store_at
+    if isinstance(path, Path):
+        path = path.parent / "nested" / "store.db"  # missing folders are created
     records = [frame(i, status="dropped" if i % 3 == 0 else "ok") for i in range(30)]
     with Store(path) as store:
         store.start_session(session())
@@ -92,8 +96,8 @@ def test_round_trip(tmp_path: Path) -> None:
         assert stats.committed == stats.enqueued == 33 and stats.dropped == stats.failed == 0
 
 
-def test_enums_are_stored_as_names(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_enums_are_stored_as_names(store_at: str | Path) -> None:
+    with Store(store_at) as store:
         store.start_session(session())
         rgba = FrameRecord("s1", 0, 1, "ok", pixel_format=PixelFormat.RGBA8)  # type: ignore[arg-type]
         store.record_frame(rgba)
@@ -159,8 +163,8 @@ def test_unwritable_paths_give_store_error(tmp_path: Path) -> None:
         Store(tmp_path)  # a folder, not a file
 
 
-def test_flush_waits_for_everything_enqueued(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db", batch_size=64) as store:
+def test_flush_waits_for_everything_enqueued(store_at: str | Path) -> None:
+    with Store(store_at, batch_size=64) as store:
         store.start_session(session())
         for i in range(2_000):
             store.record_frame(frame(i))
@@ -168,8 +172,8 @@ def test_flush_waits_for_everything_enqueued(tmp_path: Path) -> None:
         assert len(store.frames("s1")) == 2_000
 
 
-def test_ten_thousand_rows(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_ten_thousand_rows(store_at: str | Path) -> None:
+    with Store(store_at) as store:
         store.start_session(session())
         for i in range(10_000):
             store.record_frame(frame(i))
@@ -177,15 +181,15 @@ def test_ten_thousand_rows(tmp_path: Path) -> None:
         assert store.frame_counts("s1") == {"ok": 10_000}
         assert store.write_stats().dropped == 0
     # Closing committed everything; a fresh store reads it back.
-    with Store(tmp_path / "s.db") as store:
+    with Store(store_at) as store:
         rows = store.frames("s1")
         assert len(rows) == 10_000 and rows[-1] == frame(9_999)
 
 
-def test_reads_while_writing(tmp_path: Path) -> None:
+def test_reads_while_writing(store_at: str | Path) -> None:
     seen: list[int] = []
     errors: list[StoreError] = []
-    with Store(tmp_path / "s.db", batch_size=50) as store:
+    with Store(store_at, batch_size=50) as store:
         store.start_session(session())
         store.flush()
         done = threading.Event()
@@ -208,15 +212,14 @@ def test_reads_while_writing(tmp_path: Path) -> None:
         done.set()
         reader.join()
         # Another process-like reader on its own connection sees the same rows.
-        conn = sqlite3.connect(tmp_path / "s.db")
-        assert conn.execute("SELECT count(*) FROM frames").fetchone()[0] == 3_000
-        conn.close()
+        with Store(store_at) as other:
+            assert other.frame_counts("s1") == {"ok": 3_000}
     assert not errors
     assert seen and seen == sorted(seen)  # counts only grow: committed batches, never partial
 
 
-def test_marks_sessions_a_crash_left_open(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
+def test_marks_sessions_a_crash_left_open(store_at: str | Path) -> None:
+    path = store_at
     with Store(path) as store:
         store.start_session(session("crashed", state=STATE_STREAMING))
         store.start_session(session("hello-only", state="connected", started_at_us=7))
@@ -234,8 +237,10 @@ def test_marks_sessions_a_crash_left_open(tmp_path: Path) -> None:
         assert store.mark_interrupted_open_sessions() == 0
 
 
-def test_a_bad_row_costs_only_itself(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_a_bad_row_costs_only_itself(
+    store_at: str | Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Store(store_at) as store:
         store.start_session(session())
         for i in range(10):
             store.record_frame(frame(i))
@@ -249,12 +254,14 @@ def test_a_bad_row_costs_only_itself(tmp_path: Path, caplog: pytest.LogCaptureFi
         store.record_frame(frame(20))  # the writer is still alive
         assert store.flush()
         assert len(store.frames("s1")) == 21
-    assert "UNIQUE constraint failed" in caplog.text
+    # SQLite: "UNIQUE constraint failed"; PostgreSQL: "violates unique constraint".
+    assert "unique constraint" in caplog.text.lower()
 
 
-def test_a_row_sqlite_cannot_bind_costs_only_itself(tmp_path: Path) -> None:
-    # sqlite3 raises OverflowError, not sqlite3.Error, for integers over 2**63 - 1.
-    with Store(tmp_path / "s.db") as store:
+def test_a_row_sqlite_cannot_bind_costs_only_itself(store_at: str | Path) -> None:
+    # sqlite3 raises OverflowError, not sqlite3.Error, for integers over 2**63 - 1;
+    # PostgreSQL refuses it as out of bigint's range (a DataError).
+    with Store(store_at) as store:
         store.start_session(session())
         store.record_frame(frame(1))
         store.record_frame(frame(2**63))
@@ -294,8 +301,8 @@ def test_full_queue_drops_frames_and_never_blocks(tmp_path: Path) -> None:
         assert len(store.frames("s1")) == sent - stats.dropped
 
 
-def test_close_is_idempotent_and_final(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_close_is_idempotent_and_final(store_at: str | Path) -> None:
+    store = Store(store_at)
     store.start_session(session())
     store.close()
     store.close()
@@ -305,5 +312,5 @@ def test_close_is_idempotent_and_final(tmp_path: Path) -> None:
         store.sessions()
     with pytest.raises(StoreError, match="closed"):
         store.mark_interrupted_open_sessions()
-    with Store(tmp_path / "s.db") as again:
+    with Store(store_at) as again:
         assert [s.session_id for s in again.sessions()] == ["s1"]

@@ -1,4 +1,6 @@
 """Store faults on real SQLite files: disk full, read-only, a kill mid-batch, two servers.
+(Those that hold for both engines run on PostgreSQL too, through ``store_at``; the
+PostgreSQL outages, a server stopped and restarted, are in test_store_postgres.py.)
 
 Disk full and read-only are SQLite's real SQLITE_FULL and SQLITE_READONLY, caused on
 the writer's own connection (``PRAGMA max_page_count`` / ``PRAGMA query_only``) through
@@ -140,8 +142,8 @@ def test_read_only_store_keeps_the_writer_alive_and_resumes(
     assert _integrity(path) == ("ok", "wal")
 
 
-def test_a_bad_row_is_not_a_store_condition(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite") as store:
+def test_a_bad_row_is_not_a_store_condition(store_at: str | Path) -> None:
+    with Store(store_at) as store:
         store.start_session(SessionRecord("s", 1))
         store.start_session(SessionRecord("s", 1))  # duplicate key: only this row fails
         assert store.flush()
@@ -195,8 +197,10 @@ def test_a_kill_inside_a_batch_leaves_no_half_written_session(tmp_path: Path) ->
         assert store.frames("second") == []  # all of its batch or nothing: nothing
 
 
-def test_a_second_server_leaves_the_first_ones_live_sessions_alone(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite"
+def test_a_second_server_leaves_the_first_ones_live_sessions_alone(
+    store_at: str | Path,
+) -> None:
+    path = store_at
     first = Store(path, heartbeat_s=0.2)
     try:
         first.mark_interrupted_open_sessions()
@@ -237,8 +241,10 @@ def test_an_older_store_is_migrated_and_its_open_sessions_interrupted(tmp_path: 
     conn.close()
 
 
-def test_two_processes_opening_a_new_store_at_once_both_migrate_it(tmp_path: Path) -> None:
-    path = tmp_path / "race.sqlite"
+def test_two_processes_opening_a_new_store_at_once_both_migrate_it(
+    store_at: str | Path,
+) -> None:
+    path = store_at
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 

@@ -17,10 +17,10 @@ from stylebridge.bridge.catalog_entries import RegistryUpdate
 from stylebridge.bridge.registry import ModelRegistry, is_model_file, resolve_in_catalog
 from stylebridge.bridge.validation import Validator, push_target
 from stylebridge.bridge.watcher import CatalogWatcher
+from stylebridge.catalog import Manifest, Recipe, RecipeKind, Variant, save_manifest
 from stylebridge.engines.targets import Engine
 from stylebridge.errors import InvalidInputError, NotFoundError
 from stylebridge.models.safe_paths import check_model_id
-from stylebridge.optimize.catalog import Manifest, Recipe, RecipeKind, Variant, save_manifest
 from stylebridge.protocol import ClientCapabilities, ClientEngine, ClientInfo
 
 pytestmark = pytest.mark.timeout(60)
@@ -101,7 +101,7 @@ def test_external_data_inside_is_embedded_outside_is_refused(tmp_path: Path) -> 
 
 
 def test_manifest_adds_recipe_and_resolution(tmp_path: Path) -> None:
-    from stylebridge.optimize.catalog import Fidelity
+    from stylebridge.catalog import Fidelity
 
     path = tmp_path / "s.onnx"
     path.write_bytes(tiny_onnx(5))

@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "swap",
     "perf",
     "doctor",
+    "store",
+    "dashboard",
 )
 
 app = typer.Typer(

@@ -19,6 +19,7 @@ from stylebridge.credentials import (
     check_exposed_token_length,
     check_token_text,
 )
+from stylebridge.engines.targets import Engine
 from stylebridge.errors import InvalidInputError
 from stylebridge.inference.base import BackendKind
 
@@ -82,7 +83,9 @@ class ServerConfig(BaseModel):
     model: Path | None = None
     # auto: the fastest installed backend within parity, measured at load.
     backend: BackendKind = BackendKind.AUTO
-    store: Path = DEFAULT_STORE
+    # An SQLite file, or a postgresql:// URL (stylebridge.store.location).
+    store: Path | str = DEFAULT_STORE
+    store_password: SecretStr | None = None
     limits: Limits = Field(default_factory=Limits)
     # Required unless host is a loopback address; sent as `authorization: Bearer`.
     # Comes from STYLEBRIDGE_TOKEN or --token-file (see credentials.resolve_token).
@@ -166,6 +169,11 @@ class ClientConfig(BaseModel):
     max_model_bytes: int = Field(default=0, ge=0)
     # Warm-up runs of a pushed model at the stream size before it takes over.
     warmup_runs: int = Field(default=1, ge=1, le=20)
+    # The engine Hello declares (e.g. Engine.BARRACUDA_3), so the server gates pushes
+    # for it as for Unity; None declares the reference client (ONNX Runtime).
+    engine: Engine | None = None
+    # Package version sent with ``engine`` ("" = the newest of its family).
+    engine_version: str = ""
 
     @model_validator(mode="after")
     def _valid_size(self) -> ClientConfig:

@@ -31,6 +31,7 @@ from stylebridge.credentials import (
     token_file_is_open,
 )
 from stylebridge.errors import InvalidInputError
+from stylebridge.store.location import StoreLocation
 
 # A certificate expiring sooner than this is worth renewing now.
 _EXPIRY_WARNING = dt.timedelta(days=30)
@@ -76,7 +77,8 @@ class DoctorOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     catalog: Path | None = None
-    store: Path = DEFAULT_STORE
+    # An SQLite path, or a StoreLocation (a postgresql:// URL and its password).
+    store: Path | StoreLocation = DEFAULT_STORE
     # None reads os.environ; tests pass their own.
     environ: Mapping[str, str] | None = None
 
@@ -273,8 +275,12 @@ def _bind_failure(address: str, exc: OSError) -> Finding:
     return Finding(Check.PORT, Severity.FAIL, f"cannot listen on {address}: {exc.strerror}.")
 
 
-def store_finding(store: Path) -> Finding:
+def store_finding(store: Path | StoreLocation) -> Finding:
     """Whether the store can be written, inspecting an existing one without touching it."""
+    if isinstance(store, StoreLocation):
+        if store.is_postgres:
+            return postgres_store_finding(store)
+        store = Path(store.target)
     if store.exists():
         if not store.is_file():
             return Finding(Check.STORE, Severity.FAIL, f"The store {store} is not a file.")
@@ -309,6 +315,51 @@ def store_finding(store: Path) -> Finding:
         Severity.FAIL,
         f"The store {store} cannot be created: {folder} is not a writable folder.",
     )
+
+
+def postgres_store_finding(location: StoreLocation) -> Finding:
+    """Whether a PostgreSQL store answers and at which schema version; names where the
+    password came from, never the password."""
+    from stylebridge.errors import StoreError
+    from stylebridge.store import SCHEMA_VERSION, postgres
+
+    source = location.password_source
+    try:
+        conn = postgres.connect(location)
+    except StoreError as exc:
+        return Finding(Check.STORE, Severity.FAIL, f"{exc} (password from {source}).")
+    try:
+        version = conn.server_version()
+        row = conn.execute("SELECT to_regclass('stylebridge_schema') IS NOT NULL").fetchone()
+        found = 0
+        if row and row[0]:
+            found = int(conn.execute("SELECT max(version) FROM stylebridge_schema").fetchone()[0])
+        writable = conn.execute(
+            "SELECT has_database_privilege(current_database(), 'CREATE')"
+        ).fetchone()[0]
+    except postgres.Error as exc:
+        return Finding(
+            Check.STORE, Severity.FAIL, f"The store {location.where} answered but: {exc}."
+        )
+    finally:
+        conn.close()
+    where = f"The PostgreSQL store {location.where} (server {version}, password from {source})"
+    if found > SCHEMA_VERSION:
+        return Finding(
+            Check.STORE,
+            Severity.FAIL,
+            f"{where} has schema version {found}, newer than this StyleBridge ({SCHEMA_VERSION}).",
+        )
+    if found == 0 and not writable:
+        return Finding(
+            Check.STORE, Severity.FAIL, f"{where} has no schema and its user may not create one."
+        )
+    state = (
+        f"is at schema version {found}"
+        if found == SCHEMA_VERSION
+        else f"will be migrated from version {found} to {SCHEMA_VERSION}"
+    )
+    return Finding(Check.STORE, Severity.OK, f"{where} answers and {state}.")
 
 
 def catalog_finding(catalog: Path | None) -> Finding:

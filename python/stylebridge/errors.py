@@ -74,3 +74,17 @@ class BackendError(StyleBridgeError):
     """An inference backend failed to load or run a model."""
 
     code = grpc.StatusCode.INTERNAL
+
+
+def native_message(exc: BaseException) -> str:
+    """The useful part of a C++ error from onnx or ONNX Runtime, in one line.
+
+    Their messages can end in an assertion with its ``%s`` placeholders unfilled, or
+    repeat a source path: keep the last line that says something, without those.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    text = text.replace("%s", "…")
+    if "Assertion" in text or "assert" in text.lower():
+        text = f"an internal check failed: {text}"
+    return text[-240:]

@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,6 +31,7 @@ class TimingSummary:
     last_ms: float
     # Samples ever added, including those that have left the window.
     total_count: int = 0
+    min_ms: float = 0.0
 
 
 _EMPTY = TimingSummary(count=0, mean_ms=0.0, p50_ms=0.0, p90_ms=0.0, p99_ms=0.0, last_ms=0.0)
@@ -60,20 +62,61 @@ class TimingWindow:
 
     def summary(self) -> TimingSummary:
         with self._lock:
-            samples = np.fromiter(self._samples, dtype=np.float64, count=len(self._samples))
+            samples = list(self._samples)
             total = self._total
-        if samples.size == 0:
-            return replace(_EMPTY, total_count=total)
-        p50, p90, p99 = np.percentile(samples, [50.0, 90.0, 99.0])
-        return TimingSummary(
-            count=int(samples.size),
-            mean_ms=float(samples.mean()),
-            p50_ms=float(p50),
-            p90_ms=float(p90),
-            p99_ms=float(p99),
-            last_ms=float(samples[-1]),
-            total_count=total,
-        )
+        return replace(summarize_ms(samples), total_count=total)
+
+
+def summarize_ms(samples: Sequence[float]) -> TimingSummary:
+    """The one timing summary of the project: count, mean, percentiles, last, min.
+
+    Percentiles are numpy's linear interpolation (the same everywhere: live tables, the
+    perf-test harness, the demo report, latency in the catalog, the benchmarks). All
+    zeros for no samples.
+    """
+    values = np.asarray(samples, dtype=np.float64)
+    if values.size == 0:
+        return _EMPTY
+    p50, p90, p99 = np.percentile(values, [50.0, 90.0, 99.0])
+    return TimingSummary(
+        count=int(values.size),
+        mean_ms=float(values.mean()),
+        p50_ms=float(p50),
+        p90_ms=float(p90),
+        p99_ms=float(p99),
+        last_ms=float(values[-1]),
+        total_count=int(values.size),
+        min_ms=float(values.min()),
+    )
+
+
+def median_ratio_ci(
+    numerator: Sequence[float],
+    denominator: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap percentile interval of median(numerator) / median(denominator).
+
+    Each side is resampled with replacement, independently; a ratio whose interval
+    excludes 1 is a difference the samples support. Raises InvalidInputError for an
+    empty side or a confidence outside (0, 1).
+    """
+    top = np.asarray(numerator, dtype=np.float64)
+    bottom = np.asarray(denominator, dtype=np.float64)
+    if top.size == 0 or bottom.size == 0:
+        raise InvalidInputError("a ratio interval needs samples on both sides")
+    if not 0.0 < confidence < 1.0:
+        raise InvalidInputError(f"confidence {confidence} must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    tops = np.median(rng.choice(top, size=(resamples, top.size), replace=True), axis=1)
+    bottoms = np.median(rng.choice(bottom, size=(resamples, bottom.size), replace=True), axis=1)
+    ratios = tops / np.maximum(bottoms, 1e-12)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(ratios, [tail, 100.0 - tail])
+    return float(low), float(high)
 
 
 class RateMeter:

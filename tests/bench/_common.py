@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
+
+from stylebridge.timing import summarize_ms
 
 OUT_DIR = Path(__file__).resolve().parents[2] / "out" / "bench"
 
@@ -31,14 +32,14 @@ class Stats:
 
     @classmethod
     def of(cls, samples_ms: list[float]) -> Stats:
-        ordered = sorted(samples_ms)
-        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+        """From the project's one timing summary (``stylebridge.timing.summarize_ms``)."""
+        summary = summarize_ms(samples_ms)
         return cls(
-            n=len(ordered),
-            median_ms=statistics.median(ordered),
-            p90_ms=p90,
-            mean_ms=statistics.fmean(ordered),
-            min_ms=ordered[0],
+            n=summary.count,
+            median_ms=summary.p50_ms,
+            p90_ms=summary.p90_ms,
+            mean_ms=summary.mean_ms,
+            min_ms=summary.min_ms,
         )
 
 

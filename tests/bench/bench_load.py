@@ -20,6 +20,14 @@ Exits 1 on any violation, lost store row, client or server failure, or RSS growt
 in a phase that reached the issue's size (>= 10 000 frames, and >= 100 swaps when on).
 Loopback only; each phase has a hard timeout; servers, clients and temp dirs are cleaned
 up on any exit, Ctrl+C included.
+
+``--store sqlite|postgresql|both`` picks the server's store: PostgreSQL phases run against
+a throwaway cluster the bench starts (tests/pg_cluster.py, a fresh database per phase);
+with ``both`` each phase runs on SQLite then PostgreSQL and the added latency of the two
+is compared. The server reports its commit timings (rows per second, commit p50/p99)
+through ``STYLEBRIDGE_STORE_STATS_FILE``. ``--pg-restart-at S`` adds a PostgreSQL phase
+whose database server is restarted S seconds into the stream: frames must keep flowing,
+the gap must be recorded, and every missing row must be a write the gap counted as lost.
 """
 
 from __future__ import annotations
@@ -46,8 +54,17 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+sys.path.insert(0, str(HERE.parent))
+
 from _common import machine  # noqa: E402
-from load_report import PhaseData, Sample, analyse_phase, markdown, plot  # noqa: E402
+from load_report import (  # noqa: E402
+    PhaseData,
+    Sample,
+    analyse_phase,
+    compare_stores,
+    markdown,
+    plot,
+)
 
 ROOT = HERE.parents[1]
 DEFAULT_OUT = ROOT / "out" / "bench-load"
@@ -91,6 +108,8 @@ class BenchConfig:
     growth_limit: float = 0.05
     min_frames: int = 10_000
     min_swaps: int = 100
+    stores: tuple[str, ...] = ("sqlite",)
+    pg_restart_at_s: float | None = None
 
     @property
     def warmup(self) -> float:
@@ -126,11 +145,13 @@ def model_variants(model: Path) -> tuple[bytes, bytes]:
     return variants[0], variants[1]
 
 
-def _server_command(config: BenchConfig, phase: Phase, port: int, tmp: Path) -> list[str]:
+def _server_command(
+    config: BenchConfig, phase: Phase, port: int, tmp: Path, store: str
+) -> list[str]:
     command = [
         sys.executable, "-m", "stylebridge", "serve",
         "--host", HOST, "--port", str(port),
-        "--store", str(tmp / "store.sqlite"),
+        "--store", store,
         "--workers", str(config.workers),
     ]  # fmt: skip
     if phase is Phase.ON:
@@ -181,9 +202,11 @@ def _stop(process: subprocess.Popen[bytes], grace_s: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def _started(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _started(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     try:
         yield process
     finally:
@@ -225,8 +248,10 @@ def _monitor(
     client: subprocess.Popen[bytes],
     server: psutil.Process,
     swapper: _Swapper | None,
+    restart: _Restart | None = None,
 ) -> tuple[list[Sample], list[str]]:
-    """Sample both processes and write the swaps until the clients exit (or time out)."""
+    """Sample both processes and write the swaps until the clients exit (or time out);
+    restart the database once when asked."""
     samples: list[Sample] = []
     failures: list[str] = []
     client_ps = psutil.Process(client.pid)
@@ -249,6 +274,8 @@ def _monitor(
         if now >= next_sample:
             samples.append(_sample(server, client_ps))
             next_sample += SAMPLE_EVERY_S
+        if restart is not None and restart.due(now - started):
+            restart.run()
         if swapper is not None and next_swap <= now < swaps_until:
             swapper.swap()
             next_swap += config.swap_every_s
@@ -257,31 +284,64 @@ def _monitor(
     return samples, failures
 
 
+@dataclass
+class _Restart:
+    """Restart the PostgreSQL server once, ``at_s`` seconds into the stream."""
+
+    cluster: Any
+    at_s: float
+    times: dict[str, float] | None = None
+
+    def due(self, elapsed_s: float) -> bool:
+        # The stream starts ~1.5 s after the client process (imports, Hello).
+        return self.times is None and elapsed_s >= 1.5 + self.at_s
+
+    def run(self) -> None:
+        down = time.time()
+        self.cluster.stop("fast")
+        self.cluster.start()
+        self.times = {"down_at": down, "up_at": time.time()}
+
+
 def _read_store(
-    path: Path, clients: dict[str, Any] | None
-) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Frame rows per status of each client's session, and swap rows per result."""
+    location: str, clients: dict[str, Any] | None
+) -> tuple[dict[str, dict[str, int]], dict[str, int], list[dict[str, Any]]]:
+    """Frame rows per status of each client's session, swap rows per result, the gaps."""
     from stylebridge.store import Store
 
     store_counts: dict[str, dict[str, int]] = {}
     swap_results: dict[str, int] = {}
-    with Store(path) as store:
+    with Store(location) as store:
         for report in (clients or {}).get("clients", []):
             if report["session_id"]:
                 store_counts[report["session_id"]] = store.frame_counts(report["session_id"])
         for record in store.swaps():
             swap_results[record.result] = swap_results.get(record.result, 0) + 1
-    return store_counts, swap_results
+        gaps = [asdict(g) for g in store.gaps()]
+    return store_counts, swap_results, gaps
 
 
-def run_phase(config: BenchConfig, phase: Phase) -> PhaseData:
+def run_phase(
+    config: BenchConfig,
+    phase: Phase,
+    engine: str = "sqlite",
+    cluster: Any = None,
+    restart_at_s: float | None = None,
+) -> PhaseData:
     """One phase: server, clients, sampling and swaps, then the store read back."""
     with tempfile.TemporaryDirectory(prefix=f"bench-load-{phase.value}-") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "catalog").mkdir()
         port = _free_port()
         address = f"{HOST}:{port}"
-        command = _server_command(config, phase, port, tmp)
+        store = str(tmp / "store.sqlite") if engine == "sqlite" else cluster.database()
+        command = _server_command(config, phase, port, tmp, store)
+        env = {**os.environ, "STYLEBRIDGE_STORE_STATS_FILE": str(tmp / "store-stats.json")}
+        if cluster is not None:
+            env["PGPASSWORD"] = cluster.password
+            os.environ["PGPASSWORD"] = cluster.password  # for reading the store back
+        restart = _Restart(cluster, restart_at_s) if restart_at_s is not None else None
+        phase_started = time.time()
         server_log = tmp / "server.log"
         model_id, model_sha = "", ""
         swapper = None
@@ -289,7 +349,7 @@ def run_phase(config: BenchConfig, phase: Phase) -> PhaseData:
             model = config.model or builtin_model()
             model_id, model_sha = model.stem, hashlib.sha256(model.read_bytes()).hexdigest()
             swapper = _Swapper(tmp / "catalog", model_variants(model))
-        with _started(command, server_log) as server:
+        with _started(command, server_log, env) as server:
             _wait_ready(server, address, server_log)
             server_ps = psutil.Process(server.pid)
             server_ps.cpu_percent(None)
@@ -304,7 +364,7 @@ def run_phase(config: BenchConfig, phase: Phase) -> PhaseData:
             if not config.want_pixels:
                 client_cmd.append("--timings-only")
             with _started(client_cmd, tmp / "clients.log") as client:
-                samples, failures = _monitor(config, client, server_ps, swapper)
+                samples, failures = _monitor(config, client, server_ps, swapper, restart)
             samples.append(_sample(server_ps, None))
             if client.returncode not in (0, None):
                 failures.append(
@@ -327,7 +387,17 @@ def run_phase(config: BenchConfig, phase: Phase) -> PhaseData:
         clients = json.loads(clients_path.read_text()) if clients_path.is_file() else None
         if clients is None:
             failures.append("the client process wrote no results")
-        store_counts, swap_results = _read_store(tmp / "store.sqlite", clients)
+        store_counts, swap_results, gaps = _read_store(store, clients)
+        stats_path = tmp / "store-stats.json"
+        store_stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
+        if not store_stats:
+            failures.append("the server wrote no store timings (did it stop cleanly?)")
+        restart_times = None
+        if restart is not None:
+            if restart.times is None:
+                failures.append(f"the stream ended before the restart at {restart_at_s:g} s")
+            else:
+                restart_times = {**restart.times, "phase_started_at": phase_started}
         log_text = server_log.read_text(errors="replace")
         return PhaseData(
             phase=phase.value,
@@ -343,6 +413,10 @@ def run_phase(config: BenchConfig, phase: Phase) -> PhaseData:
                 line for line in log_text.splitlines() if "Traceback" in line or "ERROR" in line
             ][:20],
             failures=failures,
+            store_engine=engine,
+            store_stats=store_stats,
+            gaps=gaps,
+            restart=restart_times,
         )
 
 
@@ -397,6 +471,18 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     parser.add_argument("--timings-only", action="store_true", help="no stylized pixels back")
     parser.add_argument("--model", type=Path, default=None, help="on: the server's model")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder")
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "postgresql", "both"],
+        default="sqlite",
+        help="the server's store (postgresql: a throwaway cluster the bench starts)",
+    )
+    parser.add_argument(
+        "--pg-restart-at",
+        type=float,
+        default=None,
+        help="also run a PostgreSQL phase whose server restarts this many s into the stream",
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.clients <= 0 or args.fps <= 0 or args.swap_every <= 0:
         parser.error("--duration, --clients, --fps and --swap-every must be > 0")
@@ -414,33 +500,46 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
         want_pixels=not args.timings_only,
         model=args.model,
         out_dir=args.out,
+        stores=("sqlite", "postgresql") if args.store == "both" else (args.store,),
+        pg_restart_at_s=args.pg_restart_at,
     )
+
+
+def _runs(config: BenchConfig) -> list[tuple[Phase, str, float | None]]:
+    """(phase, store engine, restart time) of every phase to run, in order."""
+    runs = [(phase, engine, None) for phase in config.phases for engine in config.stores]
+    if config.pg_restart_at_s is not None:
+        runs.append((config.phases[0], "postgresql", config.pg_restart_at_s))
+    return runs
+
+
+@contextlib.contextmanager
+def _cluster(needed: bool) -> Iterator[Any]:
+    if not needed:
+        yield None
+        return
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
 
 
 def run(config: BenchConfig) -> tuple[dict[str, object], list[str]]:
     """Every phase, analysed and written out; returns the results and the failures."""
     phases = []
-    for phase in config.phases:
-        print(
-            f"phase {phase.value}: {_describe(config, phase)}, {config.clients} clients x "
-            f"{config.fps:g} fps at {config.size[0]}x{config.size[1]} for "
-            f"{config.duration_s:g} s",
-            flush=True,
-        )
-        try:
-            data = run_phase(config, phase)
-        except RuntimeError as exc:  # the server did not start: the other phases still run
-            data = PhaseData(
-                phase=phase.value, server_command="", description=_describe(config, phase),
-                config={}, clients=None, samples=[], renamed_at=[], store_counts={},
-                swap_results={}, server_log_errors=[], failures=[str(exc)],
-            )  # fmt: skip
-        phases.append(analyse_phase(data, config))
+    runs = _runs(config)
+    with _cluster(any(engine == "postgresql" for _, engine, _ in runs)) as cluster:
+        for phase, engine, restart_at in runs:
+            phases.append(_one(config, phase, engine, cluster, restart_at))
     failures = [f"{p['phase']}: {f}" for p in phases for f in p["failures"]]  # type: ignore[union-attr]
     results: dict[str, object] = {
         "benchmark": "load",
         "machine": machine(),
         "phases": phases,
+        "store_comparison": compare_stores(phases),
         "failures": failures,
         "ok": not failures,
     }
@@ -449,6 +548,27 @@ def run(config: BenchConfig) -> tuple[dict[str, object], list[str]]:
     (config.out_dir / "load.md").write_text(markdown(results))
     plot(phases, config.out_dir / "load.png")
     return results, failures
+
+
+def _one(
+    config: BenchConfig, phase: Phase, engine: str, cluster: Any, restart_at: float | None
+) -> dict[str, Any]:
+    restart = "" if restart_at is None else f", PostgreSQL restarted at {restart_at:g} s"
+    print(
+        f"phase {phase.value} ({engine} store{restart}): {_describe(config, phase)}, "
+        f"{config.clients} clients x {config.fps:g} fps at {config.size[0]}x{config.size[1]} "
+        f"for {config.duration_s:g} s",
+        flush=True,
+    )
+    try:
+        data = run_phase(config, phase, engine, cluster, restart_at)
+    except RuntimeError as exc:  # the server did not start: the other phases still run
+        data = PhaseData(
+            phase=phase.value, server_command="", description=_describe(config, phase),
+            config={}, clients=None, samples=[], renamed_at=[], store_counts={},
+            swap_results={}, server_log_errors=[], failures=[str(exc)], store_engine=engine,
+        )  # fmt: skip
+    return analyse_phase(data, config)
 
 
 def main(argv: list[str] | None = None) -> int:

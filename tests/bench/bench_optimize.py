@@ -3,9 +3,9 @@
 1. Builds (or reuses) the catalog of the default recipe set from ../shared/models/mosaic.pth
    and ../shared/frames into out/bench/optimize-catalog, fidelity measured at 640x360.
 2. Times the teacher and every variant at 640x360 in ONNX Runtime (CPU) in this run,
-   round-robin, and reports the speed-up of the fastest Barracuda-compatible one whose
-   SSIM to the teacher is >= 0.90 (goal >= 6x). Each figure is the lower of two rounds'
-   medians (3 runs after 1 warm-up each), which damps a shared machine's load spikes.
+   interleaved round-robin (20 runs each after 1 warm-up), and reports the speed-up of the
+   fastest Barracuda-compatible one whose SSIM to the teacher is >= 0.90 (goal >= 6x),
+   claimed only when its 95 % bootstrap interval lies above 1.
 3. File-size ratios of the fp16 and int8 weight-only variants (goals <= 0.55x, <= 0.3x).
 4. Distillation time per 1 000 steps at 256x256 crops, extrapolated from a short run.
 
@@ -24,12 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT_DIR, write_results
 
-from stylebridge.evaluate.latency import LatencySpec, measure_latency
+from stylebridge.catalog import Manifest, RecipeKind, is_barracuda_compatible
+from stylebridge.evaluate.latency import LatencySpec, measure_interleaved, speedups
 from stylebridge.frames import load_image
-from stylebridge.optimize.catalog import Manifest, RecipeKind
 from stylebridge.optimize.pipeline import (
     image_paths,
-    is_barracuda_compatible,
     optimize,
 )
 from stylebridge.optimize.recipes import EvaluationSpec, LatencySettings, load_recipes
@@ -37,6 +36,7 @@ from stylebridge.paths import shared_dir
 
 RESOLUTION = (640, 360)
 SSIM_FLOOR = 0.90
+RUNS = 20  # interleaved runs per variant: enough for a bootstrap interval of the median
 DISTILL_STEPS = 12  # timed steps at 256x256 (after 2 untimed warm-up steps)
 
 
@@ -54,19 +54,23 @@ def _catalog(recipe: str, rebuild: bool, shared: Path) -> tuple[Path, Manifest, 
     return out, manifest, time.perf_counter() - start
 
 
-def _timings(out: Path, manifest: Manifest, frame_path: Path) -> dict[str, dict[str, float]]:
-    """Every variant timed in this run, round-robin so load drifts hit all alike."""
+def _timings(out: Path, manifest: Manifest, frame_path: Path) -> dict[str, dict[str, object]]:
+    """Every variant timed in this run, interleaved round-robin (load drifts hit all
+    alike), 20 runs each; speed-ups with a 95 % bootstrap interval."""
     frame = load_image(frame_path)
-    ids = [v.id for v in manifest.variants]
-    spec = LatencySpec(resolutions=(RESOLUTION,), runs=3, warmup=1)
-    samples: dict[str, list[float]] = {vid: [] for vid in ids}
-    p90: dict[str, list[float]] = {vid: [] for vid in ids}
-    for _ in range(2):
-        for vid in ids:
-            (lat,) = measure_latency(out / manifest.get(vid).file, frame, spec)
-            samples[vid].append(lat.median_ms)
-            p90[vid].append(lat.p90_ms)
-    return {vid: {"median_ms": min(samples[vid]), "p90_ms": min(p90[vid])} for vid in ids}
+    spec = LatencySpec(resolutions=(RESOLUTION,), runs=RUNS, warmup=1)
+    timing = measure_interleaved({v.id: out / v.file for v in manifest.variants}, frame, spec)
+    teacher = manifest.teacher or "mosaic"
+    ups = speedups(timing, teacher)
+    found: dict[str, dict[str, object]] = {}
+    for variant in manifest.variants:
+        (lat,) = timing.latency(variant.id)
+        up = ups.get(variant.id)
+        found[variant.id] = {"median_ms": lat.median_ms, "p90_ms": lat.p90_ms,
+                             "speedup": up.model_dump() if up else None,
+                             "measurably_faster": bool(up and up.verdict == "faster"),
+                             "speedup_text": up.describe() if up else "1.00x (teacher)"}
+    return found
 
 
 def _distill_rate(shared: Path) -> dict[str, float]:
@@ -111,11 +115,14 @@ def main() -> None:
             "psnr_db": fid.psnr_mean_db if fid else None,
             "barracuda_compatible": is_barracuda_compatible(variant),
             "median_ms": t["median_ms"] if t else None,
-            "speedup": base / t["median_ms"] if t else None,
+            "speedup": (t["speedup"] or {}).get("ratio") if t else None,
+            "speedup_interval": t["speedup"] if t else None,
+            "measurably_faster": bool(t and t["measurably_faster"]),
+            "speedup_text": t["speedup_text"] if t else "-",
             "engines": {e.engine: e.verdict for e in variant.engines},
         })
     eligible = [r for r in rows if r["barracuda_compatible"] and r["id"] != teacher.id
-                and r["ssim"] is not None and r["ssim"] >= SSIM_FLOOR and r["speedup"]]
+                and r["ssim"] is not None and r["ssim"] >= SSIM_FLOOR and r["measurably_faster"]]
     best = max(eligible, key=lambda r: r["speedup"], default=None)
     sizes = {r["kind"]: r["size_ratio"] for r in rows
              if r["kind"] in (RecipeKind.FP16_WEIGHTS.value, RecipeKind.INT8_WEIGHTS.value)
@@ -133,16 +140,17 @@ def main() -> None:
         ssim = f"{r['ssim']:.3f} ({r['ssim_min']:.3f})" if r["ssim"] is not None else "-"
         psnr = f"{r['psnr_db']:.1f}" if r["psnr_db"] is not None else "-"
         ms = f"{r['median_ms']:.0f}" if r["median_ms"] else "-"
-        speed = f"{r['speedup']:.2f}x" if r["speedup"] else "-"
+        speed = r["speedup_text"]
         lines.append(f"| {r['id']} | {r['size_ratio']:.3f}x | {r['flops_ratio']:.3f}x | {ssim} "
                      f"| {psnr} | {ms} | {speed} | "
                      f"{'yes' if r['barracuda_compatible'] else 'no'} |")
     lines += ["", f"Teacher: {base:.0f} ms median at 640x360 (measured in this run)."]
     if best:
         lines.append(f"Best Barracuda-compatible variant with SSIM >= {SSIM_FLOOR}: "
-                     f"**{best['id']}**, {best['speedup']:.2f}x faster (goal >= 6x).")
+                     f"**{best['id']}**, {best['speedup_text']} faster (goal >= 6x).")
     else:
-        lines.append(f"No Barracuda-compatible variant reached SSIM >= {SSIM_FLOOR}.")
+        lines.append(f"No Barracuda-compatible variant with SSIM >= {SSIM_FLOOR} is "
+                     "measurably faster than the teacher (95 % bootstrap interval above 1).")
     lines.append("Weight-only size ratios: " + ", ".join(f"{k} {v:.3f}x" for k, v in
                                                          sizes.items()))
     if rate:

@@ -75,7 +75,7 @@ def _server_main(port_queue: object, catalog: str, store: str) -> None:
 
 def _student(dst: Path) -> bytes:
     from stylebridge.models import TransformerNetConfig, untrained_model
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     model = untrained_model(TransformerNetConfig(widths=(16, 32, 64), residual_blocks=1), seed=0)
     export_onnx(model, dst, ExportConfig(opset=13, sample_size=(64, 64)))
@@ -83,8 +83,8 @@ def _student(dst: Path) -> bytes:
 
 
 def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    """Linear-interpolation percentile (q in 0..1), as ``stylebridge.timing`` computes them."""
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q * 100.0))
 
 
 class _Streamer:

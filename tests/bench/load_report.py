@@ -62,6 +62,12 @@ class PhaseData:
     swap_results: dict[str, int]
     server_log_errors: list[str]
     failures: list[str] = field(default_factory=list)
+    # The server's store: its engine, its commit timings (rows/s, commit p50/p99), the
+    # gaps it recorded, and the PostgreSQL restart made mid-phase, if any.
+    store_engine: str = "sqlite"
+    store_stats: dict[str, Any] = field(default_factory=dict)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    restart: dict[str, float] | None = None
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -111,7 +117,10 @@ def memory(data: PhaseData, limits: _Limits, stream_start: float) -> dict[str, A
 
 
 def _store_check(data: PhaseData, reports: list[dict[str, Any]]) -> list[str]:
-    """The store must hold one row per answered frame, with the status the client got."""
+    """The store must hold one row per answered frame, with the status the client got;
+    after a database restart, every missing row must be a write the gap recorded as lost."""
+    if data.restart is not None:
+        return _gap_check(data, reports)
     problems = []
     for report in reports:
         stored = data.store_counts.get(report["session_id"], {})
@@ -120,6 +129,42 @@ def _store_check(data: PhaseData, reports: list[dict[str, Any]]) -> list[str]:
                 f"client {report['index']}: store rows {stored} but answers {report['statuses']}"
             )
     return problems
+
+
+def _gap_check(data: PhaseData, reports: list[dict[str, Any]]) -> list[str]:
+    answered = sum(sum(r["statuses"].values()) for r in reports)
+    stored = sum(sum(data.store_counts.get(r["session_id"], {}).values()) for r in reports)
+    lost = sum(int(g["lost_writes"]) for g in data.gaps)
+    problems = []
+    if not data.gaps:
+        problems.append("the database restarted but the store recorded no gap")
+    if answered - stored != lost:
+        problems.append(
+            f"{answered} answers, {stored} rows stored: {answered - stored} missing, but the "
+            f"gaps recorded {lost} lost writes"
+        )
+    # The gap ends at the first commit after the restart; writing must go on after it.
+    gap_end_s = max((int(g["ended_at_us"]) for g in data.gaps), default=0) / 1e6
+    last_commit_s = float(data.store_stats.get("last_commit_at", 0.0))
+    if data.restart is not None and data.gaps:
+        if gap_end_s < data.restart["down_at"]:
+            problems.append("the recorded gap ended before the database went down")
+        if last_commit_s <= gap_end_s:
+            problems.append("no write succeeded after the restart")
+    return problems
+
+
+def _store_summary(data: PhaseData, reports: list[dict[str, Any]]) -> dict[str, Any]:
+    answered = sum(sum(r["statuses"].values()) for r in reports)
+    stored = sum(sum(data.store_counts.get(r["session_id"], {}).values()) for r in reports)
+    return {
+        "engine": data.store_engine,
+        "frames_answered": answered,
+        "frame_rows_stored": stored,
+        "commit": data.store_stats,
+        "gaps": data.gaps,
+        "restart": data.restart,
+    }
 
 
 def analyse_phase(data: PhaseData, limits: _Limits) -> dict[str, Any]:
@@ -186,6 +231,7 @@ def analyse_phase(data: PhaseData, limits: _Limits) -> dict[str, Any]:
         "store_problems": store_problems,
         "server_log_errors": data.server_log_errors,
     }
+    result["store"] = _store_summary(data, reports)
     if violations:
         failures.append(f"{violations} answer checks failed, e.g. {examples[:3]}")
     if sent != answered:
@@ -257,7 +303,10 @@ def _fmt(value: float | None, spec: str = ".1f") -> str:
 def markdown(results: dict[str, Any]) -> str:
     lines = ["# Load: clients streaming at once, Python inference off then on", ""]
     for p in results["phases"]:
-        lines += [f"## Phase {p['phase']}: {p['description']}", ""]
+        store = p.get("store", {})
+        engine = store.get("engine", "sqlite")
+        restarted = ", restarted mid-stream" if store.get("restart") else ""
+        lines += [f"## Phase {p['phase']} ({engine} store{restarted}): {p['description']}", ""]
         if "throughput" not in p:
             lines += ["No results: " + "; ".join(p["failures"]), ""]
             continue
@@ -322,9 +371,11 @@ def markdown(results: dict[str, Any]) -> str:
                 else "(not gated: fewer frames/swaps than the issue's 10 000 / 100)"
             ),
         ]
+        lines += _store_lines(p["store"])
         if ch["server_log_errors"]:
             lines.append(f"- server log errors: {ch['server_log_errors'][:3]}")
         lines.append("")
+    lines += comparison_markdown(results.get("store_comparison", []))
     lines += [
         "Added latency = client round trip - python_inference_ms - queue_ms (the bridge's "
         "own time); DROPPED answers excluded. CPU is % of one core (psutil, every 0.5 s).",
@@ -333,6 +384,76 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _store_lines(store: dict[str, Any]) -> list[str]:
+    commit = store["commit"]
+    lines = [
+        f"- store ({store['engine']}): {store['frame_rows_stored']} frame rows for "
+        f"{store['frames_answered']} answers"
+    ]
+    if commit:
+        lines.append(
+            f"- store writes: {commit['rows']} rows in {commit['batches']} batches, "
+            f"{commit['rows_per_s']:.0f} rows/s over {commit['span_s']:.0f} s; commit latency "
+            f"p50 {commit['commit_p50_ms']:.2f} ms, p99 {commit['commit_p99_ms']:.2f} ms, "
+            f"max {commit['commit_max_ms']:.1f} ms"
+        )
+    if store["restart"] is not None:
+        r = store["restart"]
+        lost = sum(int(g["lost_writes"]) for g in store["gaps"])
+        spans = ", ".join(
+            f"{(int(g['ended_at_us']) - int(g['started_at_us'])) / 1e6:.1f} s"
+            for g in store["gaps"]
+        )
+        lines.append(
+            f"- PostgreSQL restarted {r['down_at'] - r['phase_started_at']:.1f} s into the phase "
+            f"(down {r['up_at'] - r['down_at']:.1f} s): {len(store['gaps'])} gap(s) recorded "
+            f"({spans}), {lost} writes lost, writing resumed"
+        )
+    return lines
+
+
+def compare_stores(phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Added latency of each PostgreSQL phase against the SQLite phase of the same kind."""
+    rows = []
+    for pg in phases:
+        if pg.get("store", {}).get("engine") != "postgresql" or pg["store"]["restart"]:
+            continue
+        for lite in phases:
+            if lite["phase"] != pg["phase"] or lite.get("store", {}).get("engine") != "sqlite":
+                continue
+            a, b = lite["latency_ms"]["added"], pg["latency_ms"]["added"]
+            if not a.get("n") or not b.get("n"):
+                continue
+            rows.append(
+                {
+                    "phase": pg["phase"],
+                    **{f"sqlite_{k}": a[k] for k in ("p50", "p95", "p99")},
+                    **{f"postgresql_{k}": b[k] for k in ("p50", "p95", "p99")},
+                    "p50_ratio": b["p50"] / a["p50"],
+                    "p99_ratio": b["p99"] / a["p99"],
+                }
+            )
+    return rows
+
+
+def comparison_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    lines = [
+        "## PostgreSQL store against SQLite (same run): added latency, ms",
+        "",
+        "| phase | SQLite p50 | PostgreSQL p50 | ratio | SQLite p99 | PostgreSQL p99 | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['phase']} | {r['sqlite_p50']:.2f} | {r['postgresql_p50']:.2f} | "
+            f"{r['p50_ratio']:.2f} | {r['sqlite_p99']:.2f} | {r['postgresql_p99']:.2f} | "
+            f"{r['p99_ratio']:.2f} |"
+        )
+    return [*lines, ""]
 
 
 def plot(phases: list[dict[str, Any]], path: Path) -> None:
@@ -348,7 +469,7 @@ def plot(phases: list[dict[str, Any]], path: Path) -> None:
         if not samples:
             continue
         color = f"C{index}"
-        name = p["phase"]
+        name = f"{p['phase']} ({p.get('store', {}).get('engine', 'sqlite')})"
         t = [s["t_s"] for s in samples]
         cpu = [s["server_cpu_pct"] for s in samples]
         ax_cpu.plot(t, cpu, color=color, label=f"server, {name}")

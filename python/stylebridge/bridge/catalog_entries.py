@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stylebridge.models.metadata import DEFAULT_PIXEL, PixelFormat
 from stylebridge.protocol import ModelRef
 
 NCHW = "NCHW"
@@ -25,6 +26,9 @@ class PushMetadata:
     # (width, height) the model was made or evaluated for; (0, 0) = any.
     recommended_size: tuple[int, int]
     opset: int
+    # Channel order and value range the file declares (not on the wire: the Unity
+    # package feeds RGB from 0 to input_range, so other formats are not pushed to it).
+    pixel: PixelFormat = DEFAULT_PIXEL
 
 
 @dataclass(frozen=True)

@@ -161,14 +161,14 @@ class ModelBackends:
             return OpenVinoBackend(
                 loaded.proto,
                 model.model_id,
-                input_range=loaded.input_range.scale,
+                pixel=loaded.pixel,
                 fixed_size=loaded.fixed_size,
                 precision=self._precision,
             )
         return OrtBackend(
             loaded.proto,
             model.model_id,
-            input_range=loaded.input_range.scale,
+            pixel=loaded.pixel,
             fixed_size=loaded.fixed_size,
         )
 

@@ -300,6 +300,7 @@ class ModelRegistry:
             input_range=loaded.input_range,
             recommended_size=size,
             opset=loaded.opset,
+            pixel=loaded.pixel,
         )
         with self._lock:
             versions = self._versions.setdefault(model_id, {})
@@ -338,7 +339,7 @@ class ModelRegistry:
         """(recipe kind, evaluation size) from the catalog manifest, when it lists ``file``."""
         if self._catalog is None:
             return "", (0, 0)
-        from stylebridge.optimize.catalog import load_manifest
+        from stylebridge.catalog import load_manifest
 
         try:
             manifest = load_manifest(self._catalog)

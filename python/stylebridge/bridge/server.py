@@ -199,7 +199,10 @@ class BridgeServer:
 
     async def _start(self) -> None:
         config = self._config
-        store = await asyncio.to_thread(Store, config.store)
+        password = config.store_password
+        store = await asyncio.to_thread(
+            Store, config.store, password=None if password is None else password.get_secret_value()
+        )
         self._exit.push_async_callback(asyncio.to_thread, store.close)
         interrupted = await asyncio.to_thread(store.mark_interrupted_open_sessions)
         if interrupted:

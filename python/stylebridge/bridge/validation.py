@@ -120,6 +120,14 @@ class Validator:
             )
         if target.engine is None:
             return Validation(True)
+        pixel = model.metadata.pixel
+        if not pixel.plain:
+            return Validation(
+                False,
+                f"{target.label} feeds RGB frames from 0 to 1 or 255, and {model.model_id} "
+                f"declares {pixel.describe()}: it would run with wrong colours. Serve it to "
+                "Python clients (`stylebridge client`), or use a model that takes RGB",
+            )
         verdict = self.verdict(model, target.engine)
         if not verdict.runs:
             return Validation(

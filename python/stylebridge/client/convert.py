@@ -42,7 +42,7 @@ from stylebridge.protocol import (
     TimingMethod,
     parse_wire_enum,
 )
-from stylebridge.store.records import describe_store
+from stylebridge.store_condition import describe_store
 from stylebridge.timing import TimingSummary
 from stylebridge.v1 import bridge_pb2, common_pb2, control_pb2
 from stylebridge.wire import Blob, join_blobs, split_blobs

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from stylebridge import __version__
+from stylebridge.engines.targets import Engine, engine_for_client
+from stylebridge.errors import InvalidInputError
 from stylebridge.inference.base import BackendKind, InferenceBackend
 from stylebridge.protocol import ClientEngine, ClientInfo, ModelRef, TimingMethod
 
@@ -28,6 +30,29 @@ class EngineRun:
 
     output: np.ndarray
     ms: float
+
+
+# The package version a declared engine sends when none is given: one its table maps to.
+_DEFAULT_VERSIONS: dict[Engine, tuple[ClientEngine, str]] = {
+    Engine.BARRACUDA_1_0: (ClientEngine.BARRACUDA, "1.0.4"),
+    Engine.BARRACUDA_2: (ClientEngine.BARRACUDA, "2.4.0"),
+    Engine.BARRACUDA_3: (ClientEngine.BARRACUDA, "3.0.1"),
+    Engine.SENTIS_1: (ClientEngine.SENTIS, "1.6.0"),
+    Engine.SENTIS_2: (ClientEngine.SENTIS, "2.1.3"),
+}
+
+
+def declared_engine(engine: Engine, version: str = "") -> tuple[ClientEngine, str]:
+    """(kind, version) for Hello; raises InvalidInputError when ``version`` names
+    another engine table than ``engine`` (e.g. barracuda-3 with version 1.0.4)."""
+    kind, default = _DEFAULT_VERSIONS[engine]
+    chosen = version.strip() or default
+    if engine_for_client(kind.label, chosen) is not engine:
+        raise InvalidInputError(
+            f"engine version {chosen!r} is not a {engine.value} version (it maps to "
+            f"{engine_for_client(kind.label, chosen)}); e.g. {default}"
+        )
+    return kind, chosen
 
 
 class ReferenceEngine:
@@ -81,14 +106,22 @@ class ReferenceEngine:
             model_id=self._backend.model_id, version=self._version, sha256=self._sha256
         )
 
-    def client_info(self) -> ClientInfo:
-        """What Hello says about this client."""
+    def client_info(self, declared: Engine | None = None, version: str = "") -> ClientInfo:
+        """What Hello says about this client: the reference engine, or ``declared``.
+
+        Declaring a Unity engine (``stylebridge client --engine barracuda-3``) makes the
+        server treat this session as that engine: it pushes only models the engine's
+        checker lets run, so the per-engine gate is exercised without Unity.
+        """
         import onnxruntime
 
         name = self.backend_name
+        kind, engine_version = ClientEngine.REFERENCE, f"onnxruntime {onnxruntime.__version__}"
+        if declared is not None:
+            kind, engine_version = declared_engine(declared, version)
         return ClientInfo(
-            engine=ClientEngine.REFERENCE,
-            engine_version=f"onnxruntime {onnxruntime.__version__}",
+            engine=kind,
+            engine_version=engine_version,
             unity_version="",
             worker_type=name,
             gpu="cpu" if "CPU" in name or not self.active else name,

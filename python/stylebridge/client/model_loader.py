@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,15 +74,17 @@ def import_model(
             max_bytes=max_bytes if max_bytes > 0 else DEFAULT_MAX_ONNX_BYTES,
             name=f"pushed model {model.model_id} v{model.version}",
         )
-        input_range = loaded.input_range.scale
-        if hints.input_range > 0 and hints.input_range != input_range:
+        # The file's own metadata says channel order and range (BGR, -1..1, ...); the
+        # push's input_range (white, for RGB from 0) overrides only the white point.
+        pixel = loaded.pixel
+        if hints.input_range > 0 and hints.input_range != pixel.high:
             logger.warning(
-                "push of %s says input range %g, the file says %g: using the push's",
-                model.model_id, hints.input_range, input_range,
+                "push of %s says input range %g, the file says %s: using the push's",
+                model.model_id, hints.input_range, pixel.describe(),
             )
-            input_range = hints.input_range
+            pixel = replace(pixel, high=hints.input_range)
         backend = OrtBackend(
-            loaded.proto, model.model_id, input_range=input_range, fixed_size=loaded.fixed_size
+            loaded.proto, model.model_id, pixel=pixel, fixed_size=loaded.fixed_size
         )
     # An untrusted file must never take the client down: any failure is a rollback.
     except Exception as exc:

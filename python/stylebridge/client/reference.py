@@ -166,7 +166,7 @@ class ReferenceClient:
         engine = self._engine
         hello = HelloRequestInfo(
             protocol_version=PROTOCOL_VERSION,
-            client=engine.client_info(),
+            client=engine.client_info(config.engine, config.engine_version),
             capabilities=ClientCapabilities(
                 pixel_formats=(PixelFormat.RGB8,),
                 accepts_model_push=config.accept_pushes,

@@ -18,6 +18,7 @@ from stylebridge.commands._connection import (
     client_credentials,
 )
 from stylebridge.config import DEFAULT_PORT
+from stylebridge.errors import InvalidInputError
 from stylebridge.inference.base import BackendKind
 from stylebridge.sizes import parse_size
 
@@ -96,11 +97,34 @@ def client(
             min=0, help="With --reconnect: failed attempts in a row before giving up (0 = never)."
         ),
     ] = 10,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Declare this engine in Hello (barracuda-2, barracuda-3, sentis-2, ...): the "
+            "server then pushes only models that engine can run. Default: the reference client."
+        ),
+    ] = None,
+    engine_version: Annotated[
+        str, typer.Option(help="Package version sent with --engine (default: one of its family).")
+    ] = "",
 ) -> None:
     """Stream frames to a server as the Unity package would, and summarize both timings."""
     from rich.console import Console
 
+    from stylebridge.client.engine import declared_engine
     from stylebridge.config import ClientConfig
+    from stylebridge.engines.targets import Engine
+
+    declared = None
+    if engine is not None:
+        try:
+            declared = Engine(engine.strip().lower())
+        except ValueError:
+            known = ", ".join(e.value for e in Engine)
+            raise InvalidInputError(f"unknown engine {engine!r}; use one of {known}") from None
+        declared_engine(declared, engine_version)  # a version of another table is refused
+    elif engine_version:
+        raise InvalidInputError("--engine-version needs --engine")
 
     secret, client_tls = client_credentials(token, token_file, tls_ca, tls)
     config = ClientConfig(
@@ -118,6 +142,8 @@ def client(
         pinned=pinned,
         accept_pushes=not no_pushes,
         max_model_bytes=max_model_bytes,
+        engine=declared,
+        engine_version=engine_version,
     )
     console = Console()
     if reconnect:

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stylebridge.config import DEFAULT_PORT, DEFAULT_STORE
+from stylebridge.commands._store import (
+    DEFAULT_STORE_TEXT,
+    StoreOption,
+    StorePasswordFileOption,
+    resolve_store,
+)
+from stylebridge.config import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -34,7 +40,8 @@ def doctor(
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate for TLS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key for TLS.")] = None,
     catalog: Annotated[Path | None, typer.Option(help="Catalog folder to watch.")] = None,
-    store: Annotated[Path, typer.Option(help="SQLite store of sessions.")] = DEFAULT_STORE,
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    store_password_file: StorePasswordFileOption = None,
 ) -> None:
     """Explain who could reach a server started with these options, and check them.
 
@@ -52,7 +59,7 @@ def doctor(
             tls_cert=tls_cert,
             tls_key=tls_key,
             catalog=catalog,
-            store=store,
+            store=resolve_store(store, store_password_file),
         )
     )
     console = Console()

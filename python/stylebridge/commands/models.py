@@ -1,7 +1,7 @@
 """``stylebridge inspect`` and ``stylebridge export``: look at a model, make an ONNX one.
 
 Both only turn arguments into configs and call ``stylebridge.models`` /
-``stylebridge.optimize.export``; torch and onnx are imported inside the commands so
+``stylebridge.models.export``; torch and onnx are imported inside the commands so
 that ``stylebridge --help`` stays fast.
 """
 
@@ -15,13 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES
 from stylebridge.sizes import parse_size
 
 if TYPE_CHECKING:
     import numpy as np
 
     from stylebridge.models import LoadedCheckpoint, OnnxModel
-    from stylebridge.optimize.export import ExportReport
+    from stylebridge.models.export import ExportReport
 
 console = Console()
 
@@ -38,16 +39,27 @@ def inspect_model(
     model: Annotated[Path, typer.Argument(help="A .pth/.pt checkpoint or an .onnx model.")],
 ) -> None:
     """Show what a model file is: kind, shape, parameters, opset, input handling, sha256."""
+    from stylebridge.errors import ModelFormatError
     from stylebridge.models import OnnxModel, load_model
 
-    loaded = load_model(model)
+    refusal = ""
+    try:
+        loaded = load_model(model)
+        rows = _onnx_rows(loaded) if isinstance(loaded, OnnxModel) else _checkpoint_rows(loaded)
+    except ModelFormatError as exc:
+        # A valid ONNX graph that is not a one-image style model (two inputs, ...):
+        # describe what it is, then say why StyleBridge cannot run it.
+        from stylebridge.models.onnx_graph import graph_rows
+
+        rows, refusal = graph_rows(model), str(exc)
     table = Table(title=str(model), show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    rows = _onnx_rows(loaded) if isinstance(loaded, OnnxModel) else _checkpoint_rows(loaded)
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if refusal:
+        console.print(f"[yellow]StyleBridge cannot serve or optimize it:[/] {refusal}")
 
 
 def export_model(
@@ -69,10 +81,10 @@ def export_model(
     """Export a checkpoint to ONNX for an engine and check it against torch on real frames."""
     from stylebridge.engines.targets import Engine
     from stylebridge.models import load_checkpoint
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
-    if model.suffix.lower() not in (".pth", ".pt"):
-        raise InvalidInputError(f"{model}: export takes a .pth/.pt checkpoint")
+    if model.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise InvalidInputError(f"{model}: export takes a PyTorch checkpoint (.pth, .pt or .model)")
     sample_size = parse_size(size)
     config = ExportConfig(engine=Engine.parse(engine), opset=opset, sample_size=sample_size)
     frame_dir = frames if frames is not None else _default_frames()
@@ -114,7 +126,7 @@ def _onnx_rows(loaded: OnnxModel) -> list[tuple[str, str]]:
         ("input", loaded.input_name),
         ("output", loaded.output_name),
         ("input size", loaded.note),
-        ("input range", f"0..{loaded.input_range.value}"),
+        ("pixels", loaded.pixel.describe()),
         ("parameters", f"{count_onnx_parameters(loaded.proto):,}"),
         ("operators", ", ".join(f"{op} x{n}" for op, n in sorted(ops.items()))),
         ("sha256", loaded.sha256),

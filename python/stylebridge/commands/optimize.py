@@ -66,7 +66,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from exc
         _print_catalog(console, manifest)
         console.print(f"catalog: {out / 'manifest.json'}")
-        raise typer.Exit(1 if failures else 0)
+        if failures:
+            err.print(f"[bold red]error:[/] {len(failures)} recipe(s) failed: "
+                      f"{', '.join(failures)} (reasons above)")
+            raise typer.Exit(1)
 
     @app.command("quantize")
     def quantize_command(

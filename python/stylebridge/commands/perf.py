@@ -11,7 +11,12 @@ from typing import Annotated
 
 import typer
 
-from stylebridge.config import DEFAULT_STORE
+from stylebridge.commands._store import (
+    DEFAULT_STORE_TEXT,
+    StoreOption,
+    StorePasswordFileOption,
+    resolve_store,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +54,8 @@ def register(app: typer.Typer) -> None:
             float, typer.Option(help="Significance level of the Mann-Whitney U test.")
         ] = 0.01,
         out: Annotated[Path, typer.Option(help="Folder for the four outputs.")] = Path("out/perf"),
-        store: Annotated[Path | None, typer.Option(help="SQLite store.")] = DEFAULT_STORE,
+        store: StoreOption = DEFAULT_STORE_TEXT,
+        store_password_file: StorePasswordFileOption = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run.")] = False,
         timeout: Annotated[
             float, typer.Option(help="Seconds to wait for the player to connect or answer.")
@@ -74,13 +80,14 @@ def register(app: typer.Typer) -> None:
         from stylebridge.harness.perf_test import PerfExit, PerfTestConfig, run_perf_test
 
         console = Console(stderr=True)
+        location = None if no_store else resolve_store(store, store_password_file)
         try:
             config = PerfTestConfig(
                 label=label,
                 out=out,
                 plan=plan,
                 catalog=catalog,
-                store=None if no_store else store,
+                store=location,
                 baseline_label=baseline,
                 baseline_file=baseline_file,
                 gate=GateConfig(threshold=threshold, alpha=alpha),
@@ -101,7 +108,7 @@ def register(app: typer.Typer) -> None:
         paths = outcome.outputs
         console.print(
             f"wrote {paths.json}, {paths.junit}, {paths.markdown}, {paths.plot}"
-            + ("" if config.store is None else f"; stored as {label!r} in {config.store}")
+            + ("" if location is None else f"; stored as {label!r} in {location.where}")
         )
         style = "green" if outcome.exit_code is PerfExit.OK else "bold red"
         console.print(f"[{style}]{outcome.message}[/]", markup=True, highlight=False)

@@ -22,7 +22,9 @@ def report(
     ] = None,
     frames: Annotated[
         Path | None,
-        typer.Option(help="Folder of images for the contact sheet (default: built-in frames)."),
+        typer.Option(
+            help="Folder of images for the contact sheet (default: the frames optimize used)."
+        ),
     ] = None,
     backend: Annotated[
         str | None,

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from stylebridge.config import DEFAULT_PORT, DEFAULT_STORE
+from stylebridge.commands._store import (
+    DEFAULT_STORE_TEXT,
+    StoreOption,
+    StorePasswordFileOption,
+    resolve_store,
+)
+from stylebridge.config import DEFAULT_PORT
 from stylebridge.inference.base import BackendKind
 
 
@@ -42,9 +48,8 @@ def serve(
             "keeps the fastest within parity of the float reference.",
         ),
     ] = BackendKind.AUTO,
-    store: Annotated[Path, typer.Option(help="SQLite file for sessions and timings.")] = (
-        DEFAULT_STORE
-    ),
+    store: StoreOption = DEFAULT_STORE_TEXT,
+    store_password_file: StorePasswordFileOption = None,
     token_file: Annotated[
         Path | None,
         typer.Option(
@@ -95,12 +100,14 @@ def serve(
 
     console = Console()
     resolved = resolve_token(argument=token, token_file=token_file)
+    location = resolve_store(store, store_password_file)
     config = ServerConfig(
         host=host,
         port=port,
         model=model,
         backend=backend,
-        store=store,
+        store=location.target,
+        store_password=location.password,
         token=resolved.value if resolved is not None else None,
         tls=load_server_tls(tls_cert, tls_key),
         limits=Limits(frame_queue_depth=queue_depth, inference_workers=workers),
@@ -118,7 +125,7 @@ def serve(
         console.print(f"  python inference: {inference}")
         if server.backend_choice:
             console.print(f"  {server.backend_choice}", highlight=False)
-        console.print(f"  store: {config.store}")
+        console.print(f"  store: {location.where}", highlight=False)
         if config.catalog is not None:
             registry = server.pushes.registry
             refused = len(registry.refused())

@@ -15,7 +15,9 @@ from stylebridge.commands._connection import (
     TokenFileOption,
     TokenOption,
 )
+from stylebridge.commands._store import StorePasswordFileOption, resolve_store
 from stylebridge.config import DEFAULT_PORT
+from stylebridge.store.location import StoreLocation
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,11 +47,23 @@ def sessions(
     token_file: TokenFileOption = None,
     tls_ca: TlsCaOption = None,
     tls: TlsOption = False,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the sessions of every server from this store instead (SQLite file or "
+            "postgresql://user@host:port/db), no server needed.",
+            show_default=False,
+        ),
+    ] = None,
+    store_password_file: StorePasswordFileOption = None,
 ) -> None:
     """List a server's sessions; with --watch, follow one session's statistics."""
     from rich.console import Console
 
     console = Console()
+    if store is not None:
+        console.print(stored_sessions_table(resolve_store(store, store_password_file)))
+        return
     connection = Connection.from_options(server, token, token_file, tls_ca, tls)
     if watch is None:
         summaries, store = asyncio.run(_list(connection))
@@ -59,6 +73,35 @@ def sessions(
             console.print(store.describe(), style=style, markup=False, highlight=False)
     else:
         asyncio.run(_watch(connection, watch, interval_ms, console))
+
+
+def stored_sessions_table(location: StoreLocation) -> Table:
+    """The newest sessions in a store, whichever server wrote them."""
+    from rich.table import Table
+
+    from stylebridge.store import Store
+
+    with Store(location) as opened:
+        records = opened.sessions()[-50:]
+        counts = {r.session_id: sum(opened.frame_counts(r.session_id).values()) for r in records}
+        where = opened.where
+    table = Table(title=f"sessions in {where} (newest 50)")
+    for column in ("session", "state", "engine", "gpu", "client", "started (UTC)", "frames"):
+        table.add_column(column)
+    table.add_column("server")
+    for record in reversed(records):
+        started = dt.datetime.fromtimestamp(record.started_at_us / 1e6, dt.UTC)
+        table.add_row(
+            record.session_id[:8],
+            record.state,
+            record.engine,
+            record.gpu,
+            record.client_name,
+            started.strftime("%Y-%m-%d %H:%M:%S"),
+            str(counts[record.session_id]),
+            record.server_id[:8],
+        )
+    return table
 
 
 async def _list(connection: Connection) -> tuple[list[SessionSummary], StoreStatus | None]:

@@ -101,7 +101,7 @@ def prepare_model(config: DemoConfig) -> tuple[Path, bool, str]:
 def optimize_builtin(config: DemoConfig, model_path: Path) -> tuple[Path, Path]:
     """The built-in style's weight-only variants and their report, made by the optimize
     pipeline (reused on later runs); returns the catalog and the variant to swap to."""
-    from stylebridge.optimize.catalog import load_manifest
+    from stylebridge.catalog import load_manifest
     from stylebridge.optimize.pipeline import optimize
     from stylebridge.optimize.recipes import (
         EvaluationSpec,

@@ -23,7 +23,8 @@ from stylebridge.engines.graph import DEFAULT_DOMAINS, GraphView, dtype_name, no
 from stylebridge.engines.ops import QUANTIZED_OPS, EngineTable, quantized_fix, table_for
 from stylebridge.engines.rules import LOW_PRECISION_TYPES, NodeContext
 from stylebridge.engines.targets import Engine
-from stylebridge.errors import InvalidInputError, ModelLoadError, NotFoundError
+from stylebridge.errors import InvalidInputError, ModelLoadError, NotFoundError, native_message
+from stylebridge.file_kinds import read_head, unreadable_hint
 
 _log = logging.getLogger(__name__)
 
@@ -122,11 +123,14 @@ def load_model_for_check(path: Path) -> onnx.ModelProto:
         raise NotFoundError(f"{path} does not exist; pass the path of an .onnx file")
     if not path.is_file():
         raise InvalidInputError(f"{path} is not a file; pass the path of an .onnx file")
+    hint = unreadable_hint(path, read_head(path))
+    if hint:
+        raise ModelLoadError(f"check reads ONNX files: {hint}")
     try:
         model = onnx.load(str(path), load_external_data=False)
     except (DecodeError, ValueError, RuntimeError, OSError) as exc:
-        raise ModelLoadError(f"{path} is not a readable ONNX model ({exc}); export it again "
-                             "with torch.onnx.export or `stylebridge export`") from exc
+        raise ModelLoadError(f"{path} is not a readable ONNX model: it does not parse as "
+                             f"an ONNX ModelProto ({native_message(exc)})") from exc
     if not model.HasField("graph"):
         raise ModelLoadError(f"{path} holds no ONNX graph; is it an ONNX file?")
     return model
@@ -193,19 +197,33 @@ def _node_finding(node: onnx.NodeProto, graph: GraphView, table: EngineTable) ->
                        f"{op}-{version} (opset {graph.opset}) is outside the versions "
                        f"{table.label} imports ({op}-{support.min_opset} to {op}-{upper})"
                        f"{detail}",
-                       f"re-export for this engine: `stylebridge export --engine "
-                       f"{table.engine.value}` (opset {table.engine.default_opset})")
+                       opset_fix(graph.model, table.engine))
     ctx = NodeContext(node=node, graph=graph, engine=table.engine, label=table.label,
                       folding=table.folding)
     return combine(rule(ctx) for rule in support.rules)
 
 
 # ---- the model as a whole ---------------------------------------------------------------
+# Written into every ONNX file ``stylebridge export`` makes: its checkpoint can be exported again.
+_EXPORTED_BY_US = "stylebridge.source"
+
+
+def opset_fix(model: onnx.ModelProto, engine: Engine) -> str:
+    """How to get ``model`` to ``engine``'s opset: export again from its checkpoint when
+    StyleBridge exported it, else convert the ONNX file itself (a third-party file has no
+    checkpoint here to export from)."""
+    if any(p.key == _EXPORTED_BY_US for p in model.metadata_props):
+        return (f"re-export for this engine: `stylebridge export --engine {engine.value}` "
+                f"(opset {engine.default_opset})")
+    return (f"convert the file to opset {engine.default_opset} with "
+            f"onnx.version_converter.convert_version(model, {engine.default_opset}) and check "
+            "it again, or run this model in Python only (`stylebridge serve --model`)")
+
+
 def _model_findings(model: onnx.ModelProto, graph: GraphView,
                     table: EngineTable) -> list[ModelFinding]:
     findings: list[ModelFinding] = []
-    export_fix = (f"re-export for this engine: `stylebridge export --engine "
-                  f"{table.engine.value}` (opset {table.engine.default_opset})")
+    export_fix = opset_fix(model, table.engine)
     if not model.graph.node:
         findings.append(ModelFinding(FindingKind.EMPTY_GRAPH, Verdict.CANNOT_RUN,
                                      "the graph has no nodes", "export the model again"))

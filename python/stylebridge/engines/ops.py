@@ -253,8 +253,12 @@ def _barracuda_2_3(engine: Engine) -> EngineTable:
     names = _BARRACUDA_2_OPS + (_BARRACUDA_3_EXTRA if engine is Engine.BARRACUDA_3 else ())
     special = [
         *_barracuda_common(source, frozenset({3, 4})),
-        OpSupport("Pad", max_opset=13, rules=(PadRule(frozenset({"constant", "reflect", "edge"}),
-                                                      constant_3d=True, mirror_3d=False),),
+        # Pad-11+ takes pads (and the fill value) as inputs; the importer reads them only
+        # from constants, like every other computed input (ConstantInput).
+        OpSupport("Pad", max_opset=13, rules=(ConstantInput(1, "pads"),
+                                              ConstantInput(2, "constant_value", False, "0"),
+                                              PadRule(frozenset({"constant", "reflect", "edge"}),
+                                                      constant_3d=True, mirror_3d=False)),
                   version_note="Pad-18 added an `axes` input and Pad-19 mode 'wrap', which the "
                                "importer ignores", source=source),
         OpSupport("Resize", min_opset=10, max_opset=13,

@@ -20,6 +20,7 @@ import onnx
 from onnx import shape_inference
 
 from stylebridge.errors import InvalidInputError
+from stylebridge.frames import MODEL_SIZE_MULTIPLE
 
 CONV_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv"})
 ELEMENTWISE_FLOPS = MappingProxyType({
@@ -28,6 +29,10 @@ ELEMENTWISE_FLOPS = MappingProxyType({
     "InstanceNormalization": 4, "BatchNormalization": 2, "QuantizeLinear": 2,
     "DequantizeLinear": 2, "DynamicQuantizeLinear": 3,
 })  # fmt: skip
+
+
+def _padded(side: int) -> int:
+    return -(-side // MODEL_SIZE_MULTIPLE) * MODEL_SIZE_MULTIPLE
 
 
 def _with_input_size(model: onnx.ModelProto, width: int, height: int) -> onnx.ModelProto:
@@ -72,6 +77,9 @@ def count_flops(model: onnx.ModelProto, width: int, height: int) -> int:
     """
     if width < 1 or height < 1:
         raise InvalidInputError(f"resolution {width}x{height} must be positive")
+    # What the backends run: frames padded to a multiple of 4 (models with skip
+    # connections across two halvings accept nothing else), the result cropped back.
+    width, height = (_padded(width), _padded(height))
     inferred = _with_input_size(model, width, height)
     shapes = _shapes(inferred)
     total = 0

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from stylebridge.catalog import Fidelity
 from stylebridge.errors import InvalidInputError
 from stylebridge.evaluate.fidelity import psnr
 from stylebridge.evaluate.ssim import ssim
 from stylebridge.inference.base import BackendKind
-from stylebridge.optimize.catalog import Fidelity
 
 # PSNR of identical outputs is infinite; JSON has no inf, so it is stored capped.
 PSNR_CAP_DB = 100.0

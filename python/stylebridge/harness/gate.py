@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from stylebridge import timing
 from stylebridge.errors import InvalidInputError
 from stylebridge.harness.results import CaseResult, CaseStatus, GateResult
 
@@ -103,13 +104,8 @@ def median_ratio_ci(
     current: np.ndarray, baseline: np.ndarray, config: GateConfig
 ) -> tuple[float, float]:
     """Bootstrap percentile interval of median(current) / median(baseline)."""
-    rng = np.random.default_rng(config.seed)
-    cur = rng.choice(current, size=(config.bootstrap_samples, current.size), replace=True)
-    base = rng.choice(baseline, size=(config.bootstrap_samples, baseline.size), replace=True)
-    ratios = np.median(cur, axis=1) / np.maximum(np.median(base, axis=1), 1e-12)
-    tail = (1.0 - config.confidence) / 2.0 * 100.0
-    low, high = np.percentile(ratios, [tail, 100.0 - tail])
-    return float(low), float(high)
+    return timing.median_ratio_ci(current, baseline, confidence=config.confidence,
+                                  resamples=config.bootstrap_samples, seed=config.seed)
 
 
 def compare(

@@ -1,18 +1,20 @@
-"""Perf runs in the SQLite store (tables perf_runs and perf_cases, store migration 4).
+"""Perf runs in the store (tables perf_runs and perf_cases, store migration 4).
 
 The store is opened once with ``stylebridge.store.Store`` so that it is created or
-migrated as every other writer does; the harness then writes with its own short-lived
-``sqlite3`` connection, one transaction per call. The perf-test command is not the
-bridge server: it runs when no server needs the file, and a run is a handful of rows.
+migrated as every other writer does; the harness then writes with its own connection of
+the store's engine (SQLite or PostgreSQL), one transaction per call. A run is a handful
+of rows, written in one ``BEGIN IMMEDIATE`` transaction (the write lock on SQLite, the
+store's advisory lock on PostgreSQL), so many perf-test runs and servers can share one
+database; a baseline label is looked up across every writer's runs.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from stylebridge.errors import NotFoundError, StoreError
 from stylebridge.harness.results import (
@@ -22,6 +24,7 @@ from stylebridge.harness.results import (
     RunResult,
     RunStatus,
 )
+from stylebridge.store.location import StoreLocation, is_postgres_url
 
 _RUN_COLUMNS = (
     "run_id",
@@ -56,14 +59,21 @@ def _placeholders(columns: tuple[str, ...]) -> str:
 class PerfHistory:
     """Read and write perf runs of one store file; a context manager."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str | StoreLocation, password: str | None = None) -> None:
         from stylebridge.store import Store
+        from stylebridge.store.engine import open_engine
 
-        self._path = Path(path)
-        Store(self._path).close()  # creates / migrates; raises StoreError
+        location = (
+            path
+            if isinstance(path, StoreLocation)
+            else StoreLocation(path if is_postgres_url(path) else Path(path), password)
+        )
+        Store(location).close()  # creates / migrates; raises StoreError
+        self._engine = engine = open_engine(location)
+        self._path = engine.where
         try:
-            self._conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None)
-        except sqlite3.Error as exc:
+            self._conn: Any = engine.connect()
+        except engine.errors as exc:
             raise StoreError(f"cannot open store {self._path}: {exc}") from exc
 
     def _transaction(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
@@ -72,7 +82,7 @@ class PerfHistory:
             for sql, params in statements:
                 self._conn.execute(sql, params)
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except self._engine.errors as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             raise StoreError(

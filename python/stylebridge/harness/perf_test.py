@@ -22,6 +22,7 @@ from stylebridge.harness.outputs import OutputPaths, write_all
 from stylebridge.harness.plan import load_plan, resolve_models
 from stylebridge.harness.results import CaseStatus, RunResult, RunStatus, run_from_dict
 from stylebridge.harness.runner import run_plan
+from stylebridge.store.location import StoreLocation
 
 _log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class PerfTestConfig:
     launch: LaunchConfig = field(default_factory=LaunchConfig)
     plan: Path | None = None
     catalog: Path | None = None
-    store: Path | None = None
+    store: Path | str | StoreLocation | None = None
     baseline_label: str | None = None
     baseline_file: Path | None = None
     gate: GateConfig = field(default_factory=GateConfig)

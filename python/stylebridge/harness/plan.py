@@ -131,7 +131,7 @@ def resolve_models(
     Raises NotFoundError naming the model when neither matches, InvalidInputError when
     the plan names no model and there is no catalog to take them from.
     """
-    from stylebridge.optimize.catalog import load_manifest, sha256_file
+    from stylebridge.catalog import load_manifest, sha256_file
 
     manifest = load_manifest(catalog) if catalog is not None else None
     names = plan.models
@@ -173,10 +173,16 @@ def _input_range(path: Path) -> float:
     import onnx
     from google.protobuf.message import DecodeError
 
-    from stylebridge.models.metadata import input_range
+    from stylebridge.models.metadata import pixel_format
 
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except (OSError, DecodeError) as exc:
         raise InvalidInputError(f"model {path} is not a readable ONNX file: {exc}") from exc
-    return input_range(proto).scale
+    pixel = pixel_format(proto)
+    if not pixel.plain:
+        raise InvalidInputError(
+            f"model {path} declares {pixel.describe()}; the Unity package feeds RGB from 0 to "
+            "1 or 255, so the player would run it with wrong colours"
+        )
+    return pixel.high

@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-
 from stylebridge.errors import InvalidInputError
+from stylebridge.timing import summarize_ms
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -49,17 +48,14 @@ class TimingStats:
 
     @classmethod
     def of(cls, samples: tuple[float, ...] | list[float]) -> TimingStats:
-        values = np.asarray(samples, dtype=np.float64)
-        if values.size == 0:
-            return cls(0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        p50, p90, p99 = np.percentile(values, [50.0, 90.0, 99.0])
+        summary = summarize_ms(samples)
         return cls(
-            count=int(values.size),
-            median_ms=float(p50),
-            p90_ms=float(p90),
-            p99_ms=float(p99),
-            min_ms=float(values.min()),
-            mean_ms=float(values.mean()),
+            count=summary.count,
+            median_ms=summary.p50_ms,
+            p90_ms=summary.p90_ms,
+            p99_ms=summary.p99_ms,
+            min_ms=summary.min_ms,
+            mean_ms=summary.mean_ms,
         )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stylebridge.errors import InvalidInputError, NotFoundError
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES as _CHECKPOINT_SUFFIXES
 from stylebridge.inference.base import BackendKind, InferenceBackend
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ _log = logging.getLogger(__name__)
 # the deprecated Upsample) and every op TransformerNet needs.
 CHECKPOINT_EXPORT_OPSET = 13
 ONNX_SUFFIX = ".onnx"
-CHECKPOINT_SUFFIXES = frozenset({".pth", ".pt"})
+CHECKPOINT_SUFFIXES = frozenset(_CHECKPOINT_SUFFIXES)
 
 
 def create_backend(
@@ -71,7 +72,7 @@ def create_backend(
         return OpenVinoBackend(
             loaded.proto,
             model_id,
-            input_range=loaded.input_range.scale,
+            pixel=loaded.pixel,
             fixed_size=loaded.fixed_size,
             precision=precision,
         )
@@ -80,7 +81,7 @@ def create_backend(
     return OrtBackend(
         loaded.proto,
         model_id,
-        input_range=loaded.input_range.scale,
+        pixel=loaded.pixel,
         fixed_size=loaded.fixed_size,
     )
 
@@ -130,7 +131,7 @@ def _onnx_of(path: Path, suffix: str) -> OnnxModel:
     else:
         from stylebridge.engines.targets import Engine
         from stylebridge.models import load_checkpoint
-        from stylebridge.optimize.export import ExportConfig, export_onnx
+        from stylebridge.models.export import ExportConfig, export_onnx
 
         _log.info(
             "exporting checkpoint %s to a temporary ONNX file (opset %d)",

@@ -23,6 +23,7 @@ from stylebridge.errors import BackendError, InvalidInputError
 from stylebridge.frames import MODEL_SIZE_MULTIPLE, check_rgb, match_size, pad_to_multiple, resize
 from stylebridge.inference.ort import WRAPPED_INPUT, model_fixed_size, wrap_uint8_io
 from stylebridge.inference.tuning import physical_cores
+from stylebridge.models.metadata import PixelFormat
 
 _log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class OpenVinoBackend:
         model_id: str,
         *,
         input_range: float = 255.0,
+        pixel: PixelFormat | None = None,
         fixed_size: tuple[int, int] | None = None,
         precision: str = "f32",
         device: str | None = None,
@@ -79,7 +81,7 @@ class OpenVinoBackend:
 
         self._model_id = model_id
         self._fixed_size = fixed_size or model_fixed_size(model)
-        wrapped = wrap_uint8_io(model, input_range)
+        wrapped = wrap_uint8_io(model, input_range, pixel=pixel)
         self._core = ov.Core()
         self._device = device or default_device()
         self._config = {

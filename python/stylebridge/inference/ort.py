@@ -4,9 +4,12 @@ A style model takes float32 NCHW and returns float32 NCHW; frames are uint8 HWC.
 Converting a 720p frame in numpy costs several milliseconds each way, so the model
 is wrapped once, at load time, with a few nodes that do it inside ONNX Runtime:
 
-    frame uint8 [1,H,W,3] -> Transpose NCHW -> Cast float [-> Mul 1/255]
-        -> original model ->
-    [Mul 255 ->] Add 0.5 -> Clip 0..255 -> Cast uint8 -> Transpose NHWC -> stylized
+    frame uint8 [1,H,W,3] -> Transpose NCHW [-> Gather BGR] -> Cast float [-> Mul s]
+        [-> Add low] -> original model -> [Sub low ->] [Mul 1/s ->] [Gather RGB ->]
+    Add 0.5 -> Clip 0..255 -> Cast uint8 -> Transpose NHWC -> stylized
+
+where the model's pixel format (``models.metadata.PixelFormat``: channel order and the
+values black and white map to, from its metadata) gives ``s = (high - low) / 255``.
 
 Transposes run on uint8 (a quarter of the bytes). Cast float->uint8 truncates, so
 Add 0.5 first makes it round half up. The wrapper nodes are written in the model's
@@ -33,6 +36,7 @@ from stylebridge.frames import (
     resize,
 )
 from stylebridge.inference.tuning import physical_cores
+from stylebridge.models.metadata import ChannelOrder, PixelFormat
 
 _log = logging.getLogger(__name__)
 
@@ -86,18 +90,28 @@ def model_fixed_size(model: onnx.ModelProto) -> tuple[int, int] | None:
     return None
 
 
-def wrap_uint8_io(model: onnx.ModelProto, input_range: float = 255.0) -> onnx.ModelProto:
+def wrap_uint8_io(
+    model: onnx.ModelProto, input_range: float = 255.0, *, pixel: PixelFormat | None = None
+) -> onnx.ModelProto:
     """A copy of ``model`` that takes and returns uint8 [1,H,W,3] RGB frames.
 
-    ``input_range`` is the value of white the model expects (255 or 1). Raises
-    ModelFormatError when the model does not look like an NCHW RGB image model.
+    ``pixel`` (channel order and value range, from the model's metadata) says how the
+    model wants its input: BGR planes are reversed on both ends (a Gather on the
+    channel axis), and a byte ``v`` enters as ``low + v * (high - low) / 255``. Without
+    it, ``input_range`` is the value of white for an RGB model whose black is 0 (255 or
+    1). Raises ModelFormatError when the model does not look like an NCHW image model.
     """
-    if input_range <= 0:
-        raise InvalidInputError(f"input_range must be > 0 (255 or 1), got {input_range}")
+    if pixel is None:
+        if input_range <= 0:
+            raise InvalidInputError(f"input_range must be > 0 (255 or 1), got {input_range}")
+        pixel = PixelFormat(high=float(input_range))
+    if pixel.high <= pixel.low:
+        raise InvalidInputError(f"pixel range {pixel.low}..{pixel.high} is empty")
     opset = default_opset(model)
     if opset < _MIN_OPSET:
         raise ModelFormatError(
-            f"opset {opset} is too old to wrap; export the model with opset >= 9"
+            f"opset {opset} is older than ONNX Runtime's broadcasting arithmetic (opset "
+            f"{_MIN_OPSET}); convert it with onnx.version_converter to opset 9 or later"
         )
     source_in, source_out = _graph_io(model)
     in_dims, out_dims = _dims(source_in), _dims(source_out)
@@ -136,23 +150,43 @@ def wrap_uint8_io(model: onnx.ModelProto, input_range: float = 255.0) -> onnx.Mo
         return name(suffix)
 
     node = helper.make_node
-    # Pre: uint8 NHWC -> float NCHW, feeding the original input name.
+    bgr = pixel.order is ChannelOrder.BGR
+    if bgr:
+        order = numpy_helper.from_array(np.array([2, 1, 0], dtype=np.int64), name("bgr"))
+        graph.initializer.append(order)
+    # Pre: uint8 NHWC -> float NCHW (planes reversed for BGR), feeding the original input.
     pre = [node("Transpose", [WRAPPED_INPUT], [name("nchw_u8")], perm=[0, 3, 1, 2])]
-    scale_in = input_range / 255.0
-    if scale_in == 1.0:
-        pre.append(node("Cast", [name("nchw_u8")], [source_in.name], to=in_type))
-    else:
-        pre.append(node("Cast", [name("nchw_u8")], [name("nchw_f")], to=in_type))
-        scale = constant("in_scale", scale_in, in_type)
-        pre.append(node("Mul", [name("nchw_f"), scale], [source_in.name]))
+    planes = name("nchw_u8")
+    if bgr:
+        pre.append(node("Gather", [planes, name("bgr")], [name("nchw_bgr")], axis=1))
+        planes = name("nchw_bgr")
+    scale_in, offset = pixel.scale, pixel.low
+    steps: list[tuple[str, str]] = []  # (op, constant) after the Cast, in order
+    if scale_in != 1.0:
+        steps.append(("Mul", constant("in_scale", scale_in, in_type)))
+    if offset != 0.0:
+        steps.append(("Add", constant("in_offset", offset, in_type)))
+    current = name("nchw_f")
+    pre.append(node("Cast", [planes], [source_in.name if not steps else current], to=in_type))
+    for index, (op, value) in enumerate(steps):
+        target = source_in.name if index == len(steps) - 1 else name(f"pre_{index}")
+        pre.append(node(op, [current, value], [target]))
+        current = target
 
-    # Post: float NCHW -> rounded, clipped uint8 NHWC.
+    # Post: float NCHW -> rounded, clipped uint8 NHWC (planes back to RGB).
     post: list[onnx.NodeProto] = []
     current = source_out.name
+    if offset != 0.0:
+        post.append(node("Sub", [current, constant("out_offset", offset, out_type)],
+                         [name("unshifted")]))
+        current = name("unshifted")
     if scale_in != 1.0:
         scale = constant("out_scale", 1.0 / scale_in, out_type)
         post.append(node("Mul", [current, scale], [name("scaled")]))
         current = name("scaled")
+    if bgr:
+        post.append(node("Gather", [current, name("bgr")], [name("rgb")], axis=1))
+        current = name("rgb")
     post.append(node("Add", [current, constant("half", 0.5, out_type)], [name("rounded")]))
     if opset < 11:
         clip_inputs = [name("rounded")]
@@ -226,6 +260,7 @@ class OrtBackend:
         model_id: str,
         *,
         input_range: float = 255.0,
+        pixel: PixelFormat | None = None,
         providers: Sequence[str] | None = None,
         intra_op_threads: int | None = None,
         fixed_size: tuple[int, int] | None = None,
@@ -245,7 +280,7 @@ class OrtBackend:
                 *own_size,
             )
         self._fixed_size = tuple(fixed_size) if fixed_size is not None else own_size
-        wrapped = wrap_uint8_io(model, input_range)
+        wrapped = wrap_uint8_io(model, input_range, pixel=pixel)
         chosen = choose_providers(providers)
         options = ort.SessionOptions()
         # ALL adds the CPU layout transformation (NCHWc blocked convolutions): 15-20 %

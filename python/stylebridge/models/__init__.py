@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stylebridge.errors import ModelLoadError
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES as _CHECKPOINT_SUFFIXES
 from stylebridge.models.metadata import InputRange, input_range, read_metadata, write_metadata
 from stylebridge.models.onnx_model import (
     OnnxModel,
@@ -60,7 +61,7 @@ def __getattr__(name: str) -> object:
     return value
 
 
-CHECKPOINT_SUFFIXES = (".pth", ".pt")
+CHECKPOINT_SUFFIXES = _CHECKPOINT_SUFFIXES  # .pth, .pt and .model (fast_neural_style)
 ONNX_SUFFIXES = (".onnx",)
 
 

@@ -24,6 +24,7 @@ import torch
 
 from stylebridge.atomic import atomic_writer
 from stylebridge.errors import LimitExceededError, ModelFormatError, ModelLoadError, NotFoundError
+from stylebridge.file_kinds import is_lfs_pointer, lfs_message
 from stylebridge.models.transformer_net import (
     Architecture,
     TransformerNet,
@@ -141,6 +142,8 @@ def load_checkpoint(
             "raise max_bytes if you trust it"
         )
     data = path.read_bytes()
+    if is_lfs_pointer(data[:256]):
+        raise ModelLoadError(lfs_message(str(path)))
     payload = _torch_load(data, str(path), map_location)
     state_dict, saved = _unwrap(payload, str(path))
     if architecture is None and saved is not None:

@@ -21,25 +21,25 @@ from pathlib import Path
 
 import onnx
 from google.protobuf.message import DecodeError
-from onnx import external_data_helper
 
 from stylebridge.errors import (
-    InvalidInputError,
     LimitExceededError,
     ModelFormatError,
     ModelLoadError,
     NotFoundError,
 )
+from stylebridge.file_kinds import is_lfs_pointer, lfs_message
 from stylebridge.models import metadata
-from stylebridge.models.metadata import InputRange
+from stylebridge.models.metadata import DEFAULT_PIXEL, InputRange, PixelFormat
 from stylebridge.models.onnx_budget import (
     DEFAULT_MEMORY_LIMITS,
     MemoryLimits,
     check_declared,
     check_memory,
 )
+from stylebridge.models.onnx_external import embed_external, external_tensors
+from stylebridge.models.onnx_ir import upgrade_ir
 from stylebridge.models.onnx_shapes import probe_size, relax_spatial, run_probe, spatial_verdict
-from stylebridge.models.safe_paths import resolve_inside
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class OnnxModel:
     relaxed: bool
     note: str
     input_range: InputRange
+    # Channel order and value range (stylebridge.input_range or the ONNX image metadata).
+    pixel: PixelFormat = DEFAULT_PIXEL
 
     def to_bytes(self) -> bytes:
         """The (possibly relaxed) model, serialized for ``ort.InferenceSession``."""
@@ -93,9 +95,9 @@ def load_onnx(
     size = path.stat().st_size
     _check_size(size, max_bytes, str(path))
     data = path.read_bytes()
-    proto = _parse(data, str(path))
+    proto = parse_onnx(data, str(path))
     check_declared(proto, limits=memory, name=str(path))
-    _embed_external(proto, path.parent, str(path), max_bytes - size)
+    embed_external(proto, path.parent, str(path), max_bytes - size)
     return _finish(proto, path, hashlib.sha256(data).hexdigest(), str(path), check_size, memory)
 
 
@@ -108,11 +110,11 @@ def embed_external_data(
     Raises ModelLoadError (not ONNX, a location outside ``folder`` or missing) and
     LimitExceededError (declared shapes or the bytes over the limits).
     """
-    proto = _parse(data, name)
-    if not _external_tensors(proto):
+    proto = parse_onnx(data, name)
+    if not external_tensors(proto):
         return data
     check_declared(proto, name=name)
-    _embed_external(proto, Path(folder), name, max_bytes - len(data))
+    embed_external(proto, Path(folder), name, max_bytes - len(data))
     return proto.SerializeToString()
 
 
@@ -130,8 +132,8 @@ def onnx_from_bytes(
     data is refused outright. ``check_size`` and ``memory`` as for ``load_onnx``.
     """
     _check_size(len(data), max_bytes, name)
-    proto = _parse(data, name)
-    if _external_tensors(proto):
+    proto = parse_onnx(data, name)
+    if external_tensors(proto):
         raise ModelLoadError(
             f"{name} refers to external data files; a model sent as bytes must embed "
             "its weights (save it with onnx.save(model, path) without external data)"
@@ -175,6 +177,7 @@ def _finish(
 ) -> OnnxModel:
     # Before the checker, the relaxation probe or any ORT session sees the graph.
     check_memory(proto, size=check_size, limits=memory, name=name)
+    upgraded = upgrade_ir(proto)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
@@ -184,6 +187,7 @@ def _finish(
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     metadata.layout(proto)
     in_range = metadata.input_range(proto)
+    pixel = metadata.pixel_format(proto)
     dims = input_info.type.tensor_type.shape.dim
     fixed = [d.dim_value if d.HasField("dim_value") else None for d in dims[2:]]
 
@@ -202,10 +206,11 @@ def _finish(
             relaxed=relaxed,
             note=note,
             input_range=in_range,
+            pixel=pixel,
         )
 
     if fixed == [None, None]:
-        return build(proto, None, False, "dynamic input H x W")
+        return build(proto, None, False, _joined(upgraded, "dynamic input H x W"))
     if None in fixed:
         raise ModelFormatError(
             f"{name}: input {input_info.name} fixes only one of height/width; "
@@ -217,9 +222,13 @@ def _finish(
         note = (
             f"fixed input {width}x{height} relaxed to dynamic H x W (graph is fully convolutional)"
         )
-        return build(relaxed, None, True, note)
+        return build(relaxed, None, True, _joined(upgraded, note))
     note = f"fixed input {width}x{height}; frames are resized to it ({reason})"
-    return build(proto, (width, height), False, note)
+    return build(proto, (width, height), False, _joined(upgraded, note))
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
 
 
 def _try_relax(
@@ -306,7 +315,13 @@ def _describe(info: onnx.ValueInfoProto) -> str:
     return f"{dtype}[{','.join(dims)}]"
 
 
-def _parse(data: bytes, name: str) -> onnx.ModelProto:
+def parse_onnx(data: bytes, name: str) -> onnx.ModelProto:
+    """``data`` parsed as an ONNX model (nothing loaded or checked beyond that).
+
+    Raises ModelLoadError when it is not one.
+    """
+    if is_lfs_pointer(data[:256]):
+        raise ModelLoadError(lfs_message(name))
     try:
         proto = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError) as exc:
@@ -319,74 +334,6 @@ def _parse(data: bytes, name: str) -> onnx.ModelProto:
             "pass a .onnx file written by torch.onnx.export or onnx.save"
         )
     return proto
-
-
-def _external_tensors(proto: onnx.ModelProto) -> list[onnx.TensorProto]:
-    """Every tensor in the model (initializers, attributes, subgraphs) stored outside."""
-    found: list[onnx.TensorProto] = []
-
-    def visit(graph: onnx.GraphProto) -> None:
-        found.extend(t for t in graph.initializer if external_data_helper.uses_external_data(t))
-        for node in graph.node:
-            for attr in node.attribute:
-                tensors = [attr.t] if attr.HasField("t") else []
-                tensors.extend(attr.tensors)
-                found.extend(t for t in tensors if external_data_helper.uses_external_data(t))
-                if attr.HasField("g"):
-                    visit(attr.g)
-                for sub in attr.graphs:
-                    visit(sub)
-
-    visit(proto.graph)
-    return found
-
-
-def _embed_external(proto: onnx.ModelProto, folder: Path, name: str, budget: int) -> None:
-    """Read every external tensor's bytes (offset, length) into the tensor itself.
-
-    Every location is checked before any file is opened: it must resolve inside
-    ``folder`` (``resolve_inside``) and be a regular file; then at most ``budget``
-    bytes are read in all. onnx's own loader is never used (it follows any path).
-    """
-    tensors = _external_tensors(proto)
-    plan: list[tuple[onnx.TensorProto, Path, int, int | None]] = []
-    for tensor in tensors:
-        try:
-            info = external_data_helper.ExternalDataInfo(tensor)
-        except ValueError as exc:  # offset/length that are not numbers >= 0
-            raise ModelLoadError(f"{name}: tensor {tensor.name!r}: {exc}") from exc
-        try:
-            target = resolve_inside(folder, info.location, what="external data location")
-        except InvalidInputError as exc:
-            raise ModelLoadError(
-                f"{name}: tensor {tensor.name!r} points to external data at "
-                f"{info.location!r}, outside the model's folder; refusing to read it "
-                f"({exc}). External data files must sit beside the model (or below it)."
-            ) from exc
-        if not target.is_file():
-            raise ModelLoadError(
-                f"{name}: external data {info.location!r} for tensor {tensor.name!r} is "
-                "missing (or not a regular file)"
-            )
-        offset = int(info.offset or 0)
-        length = int(info.length) if info.length is not None else None
-        plan.append((tensor, target, offset, length))
-    total = sum(
-        (length if length is not None else max(0, target.stat().st_size - offset))
-        for _, target, offset, length in plan
-    )
-    if total > budget:
-        raise LimitExceededError(
-            f"{name} with its external data is over the byte limit for models "
-            f"({total} bytes of external data, {max(budget, 0)} left)"
-        )
-    for tensor, target, offset, length in plan:
-        with target.open("rb") as handle:
-            handle.seek(offset)
-            raw = handle.read(-1 if length is None else length)
-        tensor.raw_data = raw
-        del tensor.external_data[:]
-        tensor.data_location = onnx.TensorProto.DEFAULT
 
 
 def _check_size(size: int, max_bytes: int, name: str) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from stylebridge.errors import ModelLoadError
+from stylebridge.models.metadata import DEFAULT_PIXEL, PixelFormat
 from stylebridge.models.onnx_model import embed_external_data, onnx_from_bytes
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class PushFacts:
     input_range: float
     opset: int
     fixed_size: tuple[int, int] | None
+    # Channel order and value range: the server refuses non-RGB/offset formats to Unity.
+    pixel: PixelFormat = DEFAULT_PIXEL
 
 
 class PushLoader(Protocol):
@@ -81,9 +84,10 @@ def load_for_push(
         push=None if push is data else push,
         input_name=loaded.input_name,
         output_name=loaded.output_name,
-        input_range=float(loaded.input_range.scale),
+        input_range=float(loaded.pixel.high),
         opset=loaded.opset,
         fixed_size=loaded.fixed_size,
+        pixel=loaded.pixel,
     )
 
 

@@ -2,12 +2,17 @@
 
 For each recipe of a ``RecipeSet``: build the variant (ONNX transforms from
 ``optimize.quantize``; torch ones from ``optimize.prune`` / ``optimize.distill``, then
-exported at the teacher's opset with ``optimize.export``), then measure it (size,
-parameters, FLOPs, fidelity to the teacher on held-out frames, latency, the engine
-checker's verdict for every engine) and write the manifest at once, so a crash loses
-only the variant in progress. A variant whose recipe key (recipe, parent id and
-parent's sha256) is already in the manifest, with its file intact, is reused unless
-``rebuild``; it is re-measured only when the evaluation settings changed.
+exported at the teacher's opset with ``models.export``), then measure it (size,
+parameters, FLOPs, fidelity to the teacher on held-out frames, the engine checker's
+verdict for every engine) and write the manifest at once, so a crash loses only the
+variant in progress. A variant whose recipe key (recipe, parent id and parent's sha256)
+is already in the manifest, with its file intact, is reused unless ``rebuild``; it is
+re-measured only when the evaluation settings changed. Latency comes last: every run
+times all variants together, interleaved, with speed-up intervals (``_time_all``).
+
+A recipe that fails is reported by name (``EventKind.FAILED``; the CLI exits 1) and the
+others go on; nothing is turned into "skipped" except torch recipes on an ONNX teacher,
+which cannot be built from it.
 
 Frames: ``evaluation.frames`` images spread over the folder are held out for fidelity;
 training (distillation, structured pruning's fine-tuning) and calibration use the rest.
@@ -27,15 +32,16 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from stylebridge import catalog as cat
 from stylebridge.engines.checker import check_engines
 from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine
 from stylebridge.errors import NotFoundError, StyleBridgeError
 from stylebridge.evaluate.flops import count_flops
-from stylebridge.evaluate.latency import LatencySpec, measure_latency
+from stylebridge.evaluate.latency import LatencySpec, measure_interleaved, speedups
 from stylebridge.evaluate.variant_eval import evaluate_fidelity, teacher_outputs
+from stylebridge.file_kinds import CHECKPOINT_SUFFIXES
 from stylebridge.frames import load_image, resize
-from stylebridge.optimize import catalog as cat
 from stylebridge.optimize import recipes as rc
 from stylebridge.optimize.quantize import quantize
 
@@ -158,6 +164,7 @@ def optimize(model_path: Path, frames_dir: Path, out_catalog: Path,
     recipes = recipes.check()
     run = _Run(model_path, out_catalog, recipes, rebuild, progress, training_progress)
     frames = _load_frames(frames_dir, recipes)
+    run.manifest = run.manifest.model_copy(update={"frames": str(Path(frames_dir).resolve())})
     teacher = _teacher(run, frames)
     reference = tuple(teacher_outputs(run.out / teacher.file, frames.evaluation))
     frames = _Frames(frames.train, frames.evaluation, reference, frames.latency_frame)
@@ -165,6 +172,7 @@ def optimize(model_path: Path, frames_dir: Path, out_catalog: Path,
         run.save(_measure(run, teacher, frames, teacher.build_seconds, teacher.notes))
     for index, spec in enumerate(recipes.recipes, start=1):
         _one(run, spec, index, frames)
+    _time_all(run, frames, teacher.id)
     # Teacher first, then this run's recipes in order, then variants of earlier runs.
     order = {vid: i for i, vid in enumerate(
         [teacher.id, *(spec.variant_id() for spec in recipes.recipes)])}
@@ -187,7 +195,7 @@ def _teacher(run: _Run, frames: _Frames) -> cat.Variant:
     source_sha = cat.sha256_file(run.model_path)
     recipe = cat.Recipe(kind=cat.RecipeKind.TEACHER, params={"source_sha256": source_sha})
     key = recipe.key(None)
-    is_checkpoint = run.model_path.suffix.lower() in (".pth", ".pt")
+    is_checkpoint = run.model_path.suffix.lower() in CHECKPOINT_SUFFIXES
     if is_checkpoint:
         from stylebridge.models import load_checkpoint
 
@@ -200,7 +208,7 @@ def _teacher(run: _Run, frames: _Frames) -> cat.Variant:
     start = time.perf_counter()
     dst = run.out / f"{vid}.onnx"
     if is_checkpoint:
-        from stylebridge.optimize.export import export_onnx
+        from stylebridge.models.export import export_onnx
 
         export_onnx(run.teacher_module, dst, source=run.model_path)  # type: ignore[arg-type]
         notes = "teacher: exported for Barracuda 3 (opset 9) from " + run.model_path.name
@@ -253,11 +261,14 @@ def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
         variant = _describe(run, vid, parent_id, recipe, key, dst, checkpoint,
                             time.perf_counter() - start, notes)
         run.save(_measure(run, variant, frames, variant.build_seconds, variant.notes))
-    except (ImportError, AttributeError) as exc:
-        run.emit(EventKind.SKIPPED, vid, index, f"not available yet: {exc}")
-        return
-    except (StyleBridgeError, RuntimeError, ValueError) as exc:
+    except StyleBridgeError as exc:  # the recipe cannot be made from this model: why
         run.emit(EventKind.FAILED, vid, index, str(exc))
+        return
+    # Anything else is a bug or a library failure, never a skip: the recipe fails by
+    # name (the command exits non-zero), the traceback goes to the log, the others run.
+    except Exception as exc:
+        _log.error("recipe %s failed", vid, exc_info=True)
+        run.emit(EventKind.FAILED, vid, index, f"{type(exc).__name__}: {exc}")
         return
     shutil.rmtree(work_dir, ignore_errors=True)
     run.emit(EventKind.BUILT, vid, index)
@@ -266,10 +277,8 @@ def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
 def _stale(variant: cat.Variant, recipes: rc.RecipeSet) -> bool:
     ev = recipes.evaluation
     fid = variant.fidelity
-    if fid is None or (fid.width, fid.height, fid.frames) != (ev.width, ev.height, ev.frames):
-        return True
-    timed = {(lat.width, lat.height) for lat in variant.latency}
-    return not set(recipes.latency.sizes()) <= timed
+    # Latency is not part of it: every run times all variants again (_time_all).
+    return fid is None or (fid.width, fid.height, fid.frames) != (ev.width, ev.height, ev.frames)
 
 
 def _build_onnx(spec: rc.OnnxRecipeSpec, parent: Path, dst: Path, frames: _Frames) -> str:
@@ -318,14 +327,31 @@ def _measure(run: _Run, variant: cat.Variant, frames: _Frames, seconds: float,
     sizes = {(settings.evaluation.width, settings.evaluation.height), *settings.latency.sizes()}
     flops = {f"{w}x{h}": count_flops(proto, w, h) for w, h in sorted(sizes)}
     fidelity = evaluate_fidelity(path, frames.evaluation, frames.eval_reference)
-    latency = measure_latency(path, frames.latency_frame,
-                              LatencySpec(resolutions=settings.latency.sizes(),
-                                          runs=settings.latency.runs,
-                                          warmup=settings.latency.warmup))
     engines = engine_verdicts(proto)
     return variant.model_copy(update={
-        "flops": flops, "fidelity": fidelity, "latency": tuple(latency), "engines": engines,
+        "flops": flops, "fidelity": fidelity, "engines": engines,
         "build_seconds": seconds, "notes": _with_engine_note(notes, engines)})
+
+
+def _time_all(run: _Run, frames: _Frames, teacher_id: str) -> None:
+    """Time every variant of the catalog together, interleaved, in this run.
+
+    Latencies measured in separate runs are not comparable on a shared machine (one
+    report said 2.60x, the next 1.02x for the same files), so every run re-times all
+    variants round-robin and records each one's speed-up over the teacher with a
+    bootstrap interval (``catalog.SpeedUp``).
+    """
+    variants = [v for v in run.manifest.variants if (run.out / v.file).is_file()]
+    settings = run.recipes.latency
+    spec = LatencySpec(resolutions=settings.sizes(), runs=settings.runs,
+                       warmup=settings.warmup)
+    timing = measure_interleaved({v.id: run.out / v.file for v in variants},
+                                 frames.latency_frame, spec)
+    ups = speedups(timing, teacher_id) if any(v.id == teacher_id for v in variants) else {}
+    for variant in variants:
+        run.manifest = run.manifest.upsert(variant.model_copy(update={
+            "latency": tuple(timing.latency(variant.id)), "speedup": ups.get(variant.id)}))
+    cat.save_manifest(run.out, run.manifest)
 
 
 def engine_verdicts(model: onnx.ModelProto) -> tuple[cat.EngineVerdict, ...]:
@@ -350,10 +376,3 @@ def _with_engine_note(notes: str, engines: Sequence[cat.EngineVerdict]) -> str:
     if blocked:
         summary += f"; cannot run on {', '.join(blocked)}"
     return f"{base} | engines: {summary}"
-
-
-def is_barracuda_compatible(variant: cat.Variant) -> bool:
-    """Whether the checker lets every Barracuda 2.x/3.x version run it."""
-    wanted = {Engine.BARRACUDA_2.value, Engine.BARRACUDA_3.value}
-    return all(e.verdict != Verdict.CANNOT_RUN.value for e in variant.engines
-               if e.engine in wanted) and wanted <= {e.engine for e in variant.engines}

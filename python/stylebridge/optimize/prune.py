@@ -30,9 +30,9 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from stylebridge.errors import InvalidInputError
+from stylebridge.models.export import ExportConfig, ExportReport, export_onnx
 from stylebridge.models.transformer_net import TransformerNet, TransformerNetConfig
 from stylebridge.optimize.distill import DistillConfig, distill
-from stylebridge.optimize.export import ExportConfig, ExportReport, export_onnx
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def conv_macs(model: nn.Module, width: int, height: int) -> int:
 def export_module(module: nn.Module, path: Path, opset: int = 9) -> ExportReport:
     """Export any RGB-to-RGB module (a pruned net, too) to ONNX at ``opset``.
 
-    ``stylebridge.optimize.export.export_onnx`` takes the module itself, so pruned
+    ``stylebridge.models.export.export_onnx`` takes the module itself, so pruned
     nets with any widths export as they are; this only picks the opset.
     """
     return export_onnx(module, Path(path), ExportConfig(opset=opset))

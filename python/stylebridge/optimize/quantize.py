@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from stylebridge.errors import InvalidInputError, ModelFormatError
+from stylebridge.errors import InvalidInputError, ModelFormatError, native_message
+from stylebridge.frames import MODEL_SIZE_MULTIPLE, pad_to_multiple, resize
+from stylebridge.models.metadata import DEFAULT_PIXEL, PixelFormat, to_model_input
 from stylebridge.optimize import weights
 
 _log = logging.getLogger(__name__)
@@ -87,15 +89,17 @@ class QuantizeResult:
 class FrameCalibrationReader:
     """``onnxruntime.quantization.CalibrationDataReader`` over real frames.
 
-    Feeds each frame once as float32 NCHW 0..255 (the models' input range). Written
+    Feeds each frame once as float32 NCHW in the model's pixel format. Written
     as a duck-typed class (ORT only calls ``get_next``) so that importing this module
     does not import ``onnxruntime.quantization``.
     """
 
-    def __init__(self, input_name: str, frames: Sequence[np.ndarray]) -> None:
+    def __init__(self, input_name: str, frames: Sequence[np.ndarray],
+                 pixel: PixelFormat = DEFAULT_PIXEL) -> None:
         if not frames:
             raise InvalidInputError("static quantization needs calibration frames")
         self._input_name = input_name
+        self._pixel = pixel
         self._frames = list(frames)
         self._iter: Iterator[np.ndarray] = iter(self._frames)
 
@@ -103,8 +107,7 @@ class FrameCalibrationReader:
         frame = next(self._iter, None)
         if frame is None:
             return None
-        x = frame.astype(np.float32).transpose(2, 0, 1)[None]
-        return {self._input_name: np.ascontiguousarray(x)}
+        return {self._input_name: to_model_input(frame, self._pixel)}
 
     def rewind(self) -> None:
         self._iter = iter(self._frames)
@@ -122,9 +125,12 @@ def _for_ort_quantizer(proto: onnx.ModelProto) -> onnx.ModelProto:
     try:
         converted = version_converter.convert_version(proto, QUANTIZE_OPSET)
     except Exception as exc:  # the converter raises bare RuntimeError/ValueError subclasses
-        raise ModelFormatError(f"could not convert opset {_opset(proto)} to "
-                               f"{QUANTIZE_OPSET} for quantization: {exc}; export the "
-                               f"model at opset {QUANTIZE_OPSET}") from exc
+        raise ModelFormatError(
+            f"ONNX Runtime's quantizer needs opset {QUANTIZE_OPSET} and onnx's version "
+            f"converter cannot bring this opset {_opset(proto)} graph there "
+            f"({native_message(exc)}); the weight-only modes (--mode fp16-weights or "
+            "int8-weights) work at the model's own opset"
+        ) from exc
     converted.ir_version = min(converted.ir_version, weights.MAX_IR_VERSION)
     return converted
 
@@ -133,34 +139,72 @@ def quantize(src: Path, dst: Path, config: QuantizeConfig,
                    frames: Sequence[np.ndarray] = ()) -> QuantizeResult:
     """Write the ``config.mode`` variant of ``src`` to ``dst``.
 
-    ``frames`` (H x W x 3 uint8 RGB, already at the calibration size) calibrate the
-    static mode and, for the weight-only modes, check the result against ``src`` in
-    ONNX Runtime (``result.comparison``; a failed comparison is reported, not raised).
+    ``src`` is loaded like every model StyleBridge runs (``load_onnx``: IR < 4 upgraded,
+    a fixed input relaxed when the graph allows it), so the output is what the server
+    would run. ``frames`` (H x W x 3 uint8 RGB) calibrate the static mode and, for the
+    weight-only modes, check the result against ``src`` in ONNX Runtime
+    (``result.comparison``; a failed comparison is reported, not raised); they are
+    resized to a fixed input size the model keeps. ``dst`` appears complete or not at
+    all. Raises InvalidInputError (not an ONNX file, already quantized, two inputs)
+    and ModelFormatError (a graph ONNX Runtime's quantizer cannot take).
     """
+    from stylebridge.models.onnx_model import load_onnx
+
     src, dst = Path(src), Path(dst)
     if not src.is_file():
-        raise InvalidInputError(f"{src} is not an ONNX file; pass the float model to quantize")
+        raise InvalidInputError(f"{src} is not a file; pass the float32 ONNX model to quantize")
+    if src.suffix.lower() != ".onnx":
+        raise InvalidInputError(
+            f"{src.name} is not an ONNX file; quantize works on ONNX models: for a PyTorch "
+            f"checkpoint run `stylebridge export {src.name} --out MODEL.onnx` first"
+        )
     if src.resolve() == dst.resolve():
         raise InvalidInputError("--out must differ from the source model")
-    proto = onnx.load(str(src), load_external_data=False)
     mode = config.mode
     if mode.needs_frames and not frames:
         raise InvalidInputError("static quantization needs frames: pass --frames DIR")
-    comparison = None
-    if mode is QuantizeMode.FP16_WEIGHTS:
-        out = weights.to_fp16_weights(proto, config.fp16_layout)
-        weights.save_atomically(out, dst)
-        tolerance = weights.FP16_TOLERANCE
-    elif mode is QuantizeMode.INT8_WEIGHTS:
-        out = weights.to_int8_weights(proto, config.int8_scheme)
-        weights.save_atomically(out, dst)
-        tolerance = weights.INT8_TOLERANCE
-    else:
-        _ort_quantize(proto, dst, config, frames)
-        tolerance = None
-    if tolerance is not None and frames:
-        comparison = weights.compare_outputs(src, dst, frames, tolerance)
+    loaded = load_onnx(src)
+    proto = loaded.proto
+    _refuse_quantized(proto, src.name)
+    if loaded.fixed_size is not None:
+        frames = [resize(frame, loaded.fixed_size) for frame in frames]
+    # As the backends run them: padded to a multiple of 4 (skip connections need it).
+    frames = [pad_to_multiple(frame, MODEL_SIZE_MULTIPLE) for frame in frames]
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sb-quant-", dir=dst.parent) as tmp:
+        staged = Path(tmp) / dst.name
+        comparison = None
+        if mode is QuantizeMode.FP16_WEIGHTS:
+            weights.save_atomically(weights.to_fp16_weights(proto, config.fp16_layout), staged)
+            tolerance = weights.FP16_TOLERANCE
+        elif mode is QuantizeMode.INT8_WEIGHTS:
+            weights.save_atomically(weights.to_int8_weights(proto, config.int8_scheme), staged)
+            tolerance = weights.INT8_TOLERANCE
+        else:
+            _ort_quantize(proto, staged, config, frames, loaded.pixel)
+            tolerance = None
+        if tolerance is not None and frames:
+            comparison = weights.compare_outputs(proto, staged, frames, tolerance,
+                                                 loaded.pixel)
+        staged.replace(dst)  # same folder: atomic; nothing is left at dst on failure
+    _log.info("wrote %s (%s)", dst, config.mode.value)
     return QuantizeResult(dst, mode, dst.stat().st_size, src.stat().st_size, comparison)
+
+
+# Operators that only an already-quantized graph holds.
+_QUANTIZED_OPS = frozenset({
+    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "ConvInteger",
+    "MatMulInteger", "QLinearConv", "QLinearMatMul",
+})
+
+
+def _refuse_quantized(proto: onnx.ModelProto, name: str) -> None:
+    found = sorted({n.op_type for n in proto.graph.node} & _QUANTIZED_OPS)
+    if found:
+        raise InvalidInputError(
+            f"{name} is already quantized (it has {', '.join(found)} nodes); quantizing it "
+            "again would only add error: quantize the float32 model it was made from"
+        )
 
 
 def _ends(proto: onnx.ModelProto) -> list[str]:
@@ -178,28 +222,43 @@ def _ends(proto: onnx.ModelProto) -> list[str]:
 
 
 def _ort_quantize(proto: onnx.ModelProto, dst: Path, config: QuantizeConfig,
-                  frames: Sequence[np.ndarray]) -> None:
+                  frames: Sequence[np.ndarray], pixel: PixelFormat = DEFAULT_PIXEL) -> None:
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     ready = _for_ort_quantizer(proto)
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    if len(ready.graph.input) != 1:
+        names = ", ".join(i.name for i in ready.graph.input)
+        raise InvalidInputError(
+            f"the model has {len(ready.graph.input)} inputs ({names}); ONNX Runtime's "
+            "quantizer is fed one image per calibration frame"
+        )
     with tempfile.TemporaryDirectory(prefix="sb-quant-", dir=dst.parent) as tmp:
         staged_in = Path(tmp) / "float.onnx"
         staged_out = Path(tmp) / "quant.onnx"
         onnx.save(ready, str(staged_in))
         exclude = _ends(ready) if config.keep_float_ends else []
-        if config.mode is QuantizeMode.DYNAMIC:
-            quantize_dynamic(staged_in, staged_out, op_types_to_quantize=list(QUANTIZED_OPS),
-                             nodes_to_exclude=exclude, weight_type=QuantType.QInt8)
-        else:
-            reader = FrameCalibrationReader(ready.graph.input[0].name,
-                                            list(frames)[: config.calibration_frames])
-            quantize_static(staged_in, staged_out, reader, quant_format=QuantFormat.QDQ,
-                            op_types_to_quantize=list(QUANTIZED_OPS),
-                            nodes_to_exclude=exclude,
-                            per_channel=config.per_channel,
-                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        try:
+            if config.mode is QuantizeMode.DYNAMIC:
+                quantize_dynamic(staged_in, staged_out,
+                                 op_types_to_quantize=list(QUANTIZED_OPS),
+                                 nodes_to_exclude=exclude, weight_type=QuantType.QInt8)
+            else:
+                reader = FrameCalibrationReader(ready.graph.input[0].name,
+                                                list(frames)[: config.calibration_frames],
+                                                pixel)
+                quantize_static(staged_in, staged_out, reader, quant_format=QuantFormat.QDQ,
+                                op_types_to_quantize=list(QUANTIZED_OPS),
+                                nodes_to_exclude=exclude,
+                                per_channel=config.per_channel,
+                                activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        # ONNX Runtime's errors share no base class short of Exception; onnx's are
+        # RuntimeError/ValueError subclasses. Any of them means this graph cannot be
+        # quantized by ORT, and says why.
+        except Exception as exc:
+            raise ModelFormatError(
+                f"ONNX Runtime's {config.mode.value} quantizer failed on this model: "
+                f"{native_message(exc)}"
+            ) from exc
         result = onnx.load(str(staged_out))
         result.ir_version = min(result.ir_version, weights.MAX_IR_VERSION)
         weights.save_atomically(result, dst)
-    _log.info("wrote %s (%s)", dst, config.mode.value)

@@ -42,8 +42,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from stylebridge.catalog import Recipe, RecipeKind
 from stylebridge.errors import InvalidInputError, NotFoundError
-from stylebridge.optimize.catalog import Recipe, RecipeKind
 from stylebridge.optimize.quantize import QuantizeConfig, QuantizeMode
 from stylebridge.optimize.weights import Fp16Layout, Int8Scheme
 
@@ -267,7 +267,7 @@ def quick_recipes() -> RecipeSet:
             DistillSpec(widths=(8, 16, 32), residual_blocks=1, **tiny),
         ),
         evaluation=EvaluationSpec(width=160, height=90, frames=2),
-        latency=LatencySettings(resolutions=("160x90",), runs=2, warmup=1),
+        latency=LatencySettings(resolutions=("160x90",), runs=5, warmup=1),
     ).check()
 
 
@@ -290,7 +290,7 @@ def default_recipes() -> RecipeSet:
             Fp16WeightsSpec(parent="distill-16-32-64-r3"),
         ),
         evaluation=EvaluationSpec(width=320, height=180, frames=4),
-        latency=LatencySettings(resolutions=("640x360",), runs=5, warmup=1),
+        latency=LatencySettings(resolutions=("640x360",), runs=20, warmup=1),
     ).check()
 
 

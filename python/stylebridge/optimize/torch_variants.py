@@ -3,8 +3,8 @@
 The operations themselves live in ``optimize.prune`` and ``optimize.distill``; this
 module maps a recipe spec onto their calls and exports the result with the same
 ``ExportConfig`` as the teacher (Barracuda 3's opset), so every variant is compared on
-the same footing. Imports of prune/distill happen inside the function: a missing
-operation then skips its recipe (ImportError/AttributeError) instead of breaking the run.
+the same footing. Imports of prune/distill happen inside the functions, so the ONNX-only
+path never imports them; any failure there fails the recipe by name (see pipeline).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def build_torch_variant(spec: rc.RecipeSpec, teacher: nn.Module, frames: Sequenc
 
     Raises InvalidInputError for a kind with no torch builder.
     """
-    from stylebridge.optimize.export import export_onnx
+    from stylebridge.models.export import export_onnx
 
     builder = BUILDERS.get(spec.kind)
     if builder is None:

@@ -38,6 +38,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from stylebridge.atomic import write_bytes_atomically
 from stylebridge.errors import InvalidInputError
+from stylebridge.models.metadata import (
+    DEFAULT_PIXEL,
+    PixelFormat,
+    from_model_output,
+    to_model_input,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -139,8 +145,12 @@ def _all_fp16(proto: onnx.ModelProto) -> onnx.ModelProto:
     graph = proto.graph
     unknown = sorted({n.op_type for n in graph.node} - _FP16_SAFE_OPS)
     if unknown:
+        advice = ("--fp16-layout cast-weights works for this model (ONNX Runtime loads it)"
+                  if _cast_weights_loads(proto) else
+                  "--fp16-layout cast-weights does not load in ONNX Runtime either; use "
+                  "--mode int8-weights, or keep the float32 model")
         raise InvalidInputError(f"the all-fp16 layout does not know operators {unknown}; "
-                                "use --fp16-layout cast-weights")
+                                f"{advice}")
     consumers = _consumers(graph)
 
     def keep_float32(name: str) -> bool:
@@ -207,6 +217,21 @@ def _replace_initializers(proto: onnx.ModelProto, replaced: dict[str, list[Tenso
     del graph.input[:]
     graph.input.extend(inputs)
     return proto
+
+
+def _cast_weights_loads(proto: onnx.ModelProto) -> bool:
+    """Whether the cast-weights layout of ``proto`` passes the checker and loads in ORT:
+    it is suggested only then."""
+    candidate = onnx.ModelProto()
+    candidate.CopyFrom(proto)
+    try:
+        converted = _finish(_cast_weights_fp16(candidate))
+        onnx.checker.check_model(converted)
+        _session(converted)
+    # The checker and ORT raise their own types; any failure means "do not suggest it".
+    except Exception:
+        return False
+    return True
 
 
 def _cast_weights_fp16(proto: onnx.ModelProto) -> onnx.ModelProto:
@@ -315,7 +340,8 @@ class OutputComparison:
 
 def compare_outputs(reference: Path | onnx.ModelProto, candidate: Path | onnx.ModelProto,
                     frames: Sequence[np.ndarray],
-                    tolerance: OutputTolerance) -> OutputComparison:
+                    tolerance: OutputTolerance,
+                    pixel: PixelFormat = DEFAULT_PIXEL) -> OutputComparison:
     """Run both models in ONNX Runtime on ``frames`` (H x W x 3 uint8) and compare.
 
     Outputs are clamped to 0..255 first: that is what a client shows, and the raw
@@ -328,9 +354,9 @@ def compare_outputs(reference: Path | onnx.ModelProto, candidate: Path | onnx.Mo
     count = 0
     worst = 0.0
     for frame in frames:
-        x = np.ascontiguousarray(frame.astype(np.float32).transpose(2, 0, 1)[None])
-        a = np.clip(_run(ref, x), 0.0, 255.0).astype(np.float64)
-        b = np.clip(_run(cand, x), 0.0, 255.0).astype(np.float64)
+        x = to_model_input(frame, pixel)
+        a = np.clip(from_model_output(_run(ref, x), pixel), 0.0, 255.0).astype(np.float64)
+        b = np.clip(from_model_output(_run(cand, x), pixel), 0.0, 255.0).astype(np.float64)
         diff = np.abs(a - b)
         total += float(diff.sum())
         count += diff.size

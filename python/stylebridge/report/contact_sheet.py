@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stylebridge.catalog import Variant
 from stylebridge.errors import InvalidInputError, StyleBridgeError
 from stylebridge.frames import MODEL_SIZE_MULTIPLE, BuiltinFrames, FrameSource
-from stylebridge.optimize.catalog import Variant
 
 _log = logging.getLogger(__name__)
 

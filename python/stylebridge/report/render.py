@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylebridge.catalog import Manifest, Variant
 from stylebridge.engines.findings import Verdict
-from stylebridge.optimize.catalog import Manifest, Variant
 from stylebridge.report.summary import BarracudaSupport, CatalogSummary, VariantRow
 
 NA = "n/a"
@@ -192,7 +192,7 @@ def _row(
         f"{fid.psnr_mean_db:.2f} / {fid.psnr_min_db:.2f}" if fid else _na(row),
         f"{fid.ssim_mean:.4f} / {fid.ssim_min:.4f}" if fid else _na(row),
         f"{row.latency.median_ms:.1f} / {row.latency.p90_ms:.1f}" if row.latency else NA,
-        f"{row.speedup:.2f}x" if row.speedup is not None else NA,
+        (row.speedup_text() or NA) if not row.is_teacher else "1.00x",
         "yes" if row.pareto else "",
         *(verdicts.get(engine, NA) for engine in engines),
     )
@@ -222,11 +222,20 @@ def _size(size_bytes: int) -> str:
 
 def _highlights(summary: CatalogSummary) -> list[str]:
     lines = []
+    key = summary.latency_key
+    if key is not None:
+        interleaved = any(r.latency is not None and r.latency.interleaved for r in summary.rows)
+        lines.append(
+            f"Latency was timed with {key.backend} only, at {key.width}x{key.height}"
+            + (", all variants interleaved in one run; a speed-up is claimed only when its "
+               "bootstrap interval lies above 1" if interleaved else
+               "; the variants were not timed together, so no speed-up is claimed")
+        )
     usable = [
         r
         for r in summary.rows
         if not r.is_teacher
-        and r.speedup is not None
+        and r.measurably_faster
         and r.ssim_mean is not None
         and r.ssim_mean >= USABLE_SSIM
         and r.barracuda is BarracudaSupport.RUNS
@@ -235,12 +244,13 @@ def _highlights(summary: CatalogSummary) -> list[str]:
         best = max(usable, key=lambda r: r.speedup or 0.0)
         lines.append(
             f"Fastest variant that runs in Barracuda with SSIM >= {USABLE_SSIM:.2f}: "
-            f"`{best.id}`, {best.speedup:.2f}x the teacher's speed (SSIM {best.ssim_mean:.3f})"
+            f"`{best.id}`, {best.speedup_text()} the teacher's speed "
+            f"(SSIM {best.ssim_mean:.3f})"
         )
     else:
         lines.append(
-            f"No variant that runs in Barracuda reaches SSIM >= {USABLE_SSIM:.2f} "
-            "with a latency at the compared key"
+            f"No variant that runs in Barracuda with SSIM >= {USABLE_SSIM:.2f} is measurably "
+            "faster than the teacher"
         )
     if summary.pareto_ids:
         lines.append(

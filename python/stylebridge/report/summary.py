@@ -12,23 +12,16 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
-from stylebridge.engines.findings import Verdict
-from stylebridge.engines.targets import Engine
+from stylebridge.catalog import (
+    BarracudaSupport,
+    Latency,
+    Manifest,
+    SpeedUp,
+    Variant,
+    barracuda_support,
+)
 from stylebridge.errors import InvalidInputError
-from stylebridge.optimize.catalog import EngineVerdict, Latency, Manifest, Variant
-
-# The engine the plot singles out: Unity's Barracuda 2.x/3.x importer.
-BARRACUDA = Engine.BARRACUDA_3
-
-
-class BarracudaSupport(StrEnum):
-    """Whether Barracuda can load a variant, as the engine checker judged it."""
-
-    RUNS = "runs in Barracuda"
-    CANNOT_RUN = "cannot run in Barracuda"
-    UNCHECKED = "Barracuda not checked"
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +58,21 @@ class VariantRow:
     size_ratio: float | None
     barracuda: BarracudaSupport
     pareto: bool
+    # The interleaved speed-up with its interval, when measured at this row's latency key.
+    speedup_interval: SpeedUp | None = None
+
+    @property
+    def measurably_faster(self) -> bool:
+        """Whether the interval supports "faster than the teacher" (never without one)."""
+        return self.speedup_interval is not None and self.speedup_interval.verdict == "faster"
+
+    def speedup_text(self) -> str | None:
+        """The speed-up as the report may state it: with its interval, or flagged."""
+        if self.speedup_interval is not None:
+            return self.speedup_interval.describe()
+        if self.speedup is None:
+            return None
+        return f"{self.speedup:.2f}x (no interval: not timed interleaved)"
 
     @property
     def id(self) -> str:
@@ -156,16 +164,6 @@ def choose_latency_key(
     )
 
 
-def barracuda_support(engines: Sequence[EngineVerdict]) -> BarracudaSupport:
-    """What the checker said for Barracuda 3 (runs-with-difference still runs)."""
-    for verdict in engines:
-        if verdict.engine == BARRACUDA.value:
-            if verdict.verdict == Verdict.CANNOT_RUN.value:
-                return BarracudaSupport.CANNOT_RUN
-            return BarracudaSupport.RUNS
-    return BarracudaSupport.UNCHECKED
-
-
 def summarize(
     manifest: Manifest, backend: str | None = None, size: tuple[int, int] | None = None
 ) -> CatalogSummary:
@@ -184,6 +182,12 @@ def summarize(
         speedup = None
         if latency is not None and teacher_latency is not None and latency.median_ms > 0:
             speedup = teacher_latency.median_ms / latency.median_ms
+        interval = variant.speedup
+        if interval is not None and (key is None or (interval.backend, interval.width,
+                                                     interval.height) != (key.backend,
+                                                                          key.width,
+                                                                          key.height)):
+            interval = None
         size_ratio = None
         if teacher is not None and teacher.size_bytes > 0:
             size_ratio = variant.size_bytes / teacher.size_bytes
@@ -197,6 +201,7 @@ def summarize(
                 size_ratio=size_ratio,
                 barracuda=barracuda_support(variant.engines),
                 pareto=False,
+                speedup_interval=interval,
             )
         )
     plotted = [i for i, row in enumerate(partial) if row.plotted]

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylebridge.catalog import Manifest, load_manifest, manifest_path
 from stylebridge.errors import NotFoundError
-from stylebridge.optimize.catalog import Manifest, load_manifest, manifest_path
 from stylebridge.report.contact_sheet import make_contact_sheet, save_png, sheet_frames
 from stylebridge.report.plots import latency_fidelity_figure, save_figure, size_figure
 from stylebridge.report.render import Figure, build_text, render_html, render_markdown
@@ -59,7 +59,8 @@ def write_report(
 ) -> ReportFiles:
     """Render the report of ``catalog`` into ``out`` (default ``CATALOG/report``).
 
-    ``frames``: a folder of images for the contact sheet (default: built-in frames).
+    ``frames``: a folder of images for the contact sheet (default: the frames optimize
+    was given, recorded in the manifest; built-in frames only for a catalog that has none).
     Raises NotFoundError when the catalog has no manifest, InvalidInputError for a
     malformed one or a latency key no variant was measured at.
     """
@@ -85,6 +86,7 @@ def write_report(
     )
     save_figure(latency_fidelity_figure(summary), files.latency_plot)
     save_figure(size_figure(summary), files.size_plot)
+    frames = frames if frames is not None else _optimize_frames(manifest.frames)
     shown = sheet_frames(frames, options.sheet_size, options.sheet_frames)
     variants = [r.variant for r in summary.rows]
     sheet = make_contact_sheet(catalog, variants, shown, teacher=summary.teacher)
@@ -103,7 +105,8 @@ def write_report(
             "Contact sheet",
             files.contact_sheet,
             f"Each variant's output on the same {sheet.frames} frames at {width}x{height} "
-            f"(ONNX Runtime); first row is the input." + (f" Failed: {failed}." if failed else ""),
+            f"(ONNX Runtime), from {frames if frames is not None else 'the built-in frames'}; "
+            "first row is the input." + (f" Failed: {failed}." if failed else ""),
         ),
     ]
     text = build_text(manifest, summary, catalog, figures)
@@ -129,6 +132,10 @@ def report_json(
             "is_teacher": row.is_teacher,
             "pareto": row.pareto,
             "speedup_vs_teacher": row.speedup,
+            "speedup_interval": (
+                row.speedup_interval.model_dump() if row.speedup_interval is not None else None
+            ),
+            "measurably_faster": row.measurably_faster,
             "size_ratio": row.size_ratio,
             "latency_median_ms": row.latency.median_ms if row.latency else None,
             "latency_p90_ms": row.latency.p90_ms if row.latency else None,
@@ -170,3 +177,16 @@ def report_link(catalog: Path, relative_to: Path | None = None) -> str:
     target = markdown.resolve()
     shown = os.path.relpath(target, Path(relative_to).resolve()) if relative_to else str(target)
     return f"Optimization report: [{Path(catalog).name or catalog}]({Path(shown).as_posix()})"
+
+
+def _optimize_frames(recorded: str) -> Path | None:
+    """The frames folder the manifest records; NotFoundError when it is gone."""
+    if not recorded:
+        return None
+    folder = Path(recorded)
+    if not folder.is_dir():
+        raise NotFoundError(
+            f"the frames this catalog was optimized on ({folder}) are gone; pass the "
+            "contact sheet's frames with --frames DIR"
+        )
+    return folder

@@ -1,5 +1,6 @@
-"""SQLite store of sessions and per-frame timings; the server is its single writer."""
+"""Store of sessions, frames, swaps and perf runs: an SQLite file or a PostgreSQL database."""
 
+from stylebridge.store.location import StoreLocation, is_postgres_url, store_location
 from stylebridge.store.records import (
     OPEN_STATES,
     STATE_CONNECTED,
@@ -15,7 +16,7 @@ from stylebridge.store.records import (
     WriteStats,
 )
 from stylebridge.store.schema import SCHEMA_VERSION
-from stylebridge.store.sqlite import Store
+from stylebridge.store.store import Store
 
 __all__ = [
     "OPEN_STATES",
@@ -30,6 +31,9 @@ __all__ = [
     "Store",
     "StoreGap",
     "StoreHealth",
+    "StoreLocation",
     "SwapRecord",
     "WriteStats",
+    "is_postgres_url",
+    "store_location",
 ]

@@ -2,7 +2,7 @@
 
 A full disk, a read-only file or an I/O error fails every write alike; retrying each
 row of a batch alone would only fail it again, and logging each would bury the reason.
-So the first such failure is logged once at ERROR, naming the store and SQLite's reason
+So the first such failure is logged once at ERROR, naming the store and the engine's reason
 and saying that frames are still answered; later failures are only counted; the first
 write that commits again ends the condition (logged at WARNING with the count lost) and
 is recorded as a gap in the store itself. A bad row (a duplicate key) is not a store
@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from stylebridge.store.records import StoreGap, StoreHealth, WriteStats
@@ -41,7 +42,7 @@ def is_store_condition(exc: sqlite3.Error) -> bool:
     return any(name == code or name.startswith(code + "_") for code in _STORE_CONDITIONS)
 
 
-def _advice(exc: sqlite3.Error) -> str:
+def advice(exc: sqlite3.Error) -> str:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith("SQLITE_FULL"):
         return "free disk space (or restart with --store on a disk with room)"
@@ -64,8 +65,11 @@ def _now_us() -> int:
 class StoreHealthTracker:
     """The store's write condition, updated by the writer thread, read by anyone."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path | str, advise: Callable[[BaseException], str] | None = None
+    ) -> None:
         self._path = path
+        self._advise = advise or (lambda exc: advice(exc) if isinstance(exc, sqlite3.Error) else "")
         self._lock = threading.Lock()
         self._error = ""
         self._since_us: int | None = None
@@ -73,7 +77,7 @@ class StoreHealthTracker:
         self._last_error_log = -_RELOG_S
         self._last_recovery_log = -_RELOG_S
 
-    def on_failure(self, exc: sqlite3.Error, lost: int) -> None:
+    def on_failure(self, exc: BaseException, lost: int) -> None:
         """``lost`` writes failed with a store-wide condition; logs only the first."""
         with self._lock:
             first = self._since_us is None
@@ -93,7 +97,7 @@ class StoreHealthTracker:
             "storing resumes by itself when writes succeed again",
             self._path,
             exc,
-            _advice(exc),
+            self._advise(exc),
         )
 
     def on_success(self, server_id: str) -> StoreGap | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stylebridge.store_condition import describe_store
+
 # Session states the server writes. A session still "connected" or "streaming" when the
 # server starts was cut off by a crash and is marked "interrupted".
 STATE_CONNECTED = "connected"
@@ -159,14 +161,3 @@ class StoreHealth:
     def describe(self) -> str:
         """One line for tables and logs."""
         return describe_store(self.path, self.ok, self.error, self.lost_writes)
-
-
-def describe_store(path: str, ok: bool, error: str, lost_writes: int) -> str:
-    """The store's condition in one line (the server's log and `stylebridge sessions`)."""
-    if ok:
-        lost = f"; {lost_writes} writes lost earlier" if lost_writes else ""
-        return f"store {path}: writing{lost}"
-    return (
-        f"store {path}: NOT WRITING ({error}); frames are answered but not "
-        f"stored; {lost_writes} writes lost so far"
-    )

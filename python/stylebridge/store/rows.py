@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, fields
@@ -54,7 +53,7 @@ class Write:
 class Call:
     """Work for the writer thread itself, between two batches (start-up, test hooks)."""
 
-    fn: Callable[[sqlite3.Connection], Any]
+    fn: Callable[[Any], Any]
     done: Future[Any]
 
 
@@ -77,7 +76,7 @@ def row(
     return tuple(value(getattr(record, name)) for name in columns)
 
 
-def run_transaction(conn: sqlite3.Connection, batch: list[Write]) -> list[int]:
+def run_transaction(conn: Any, batch: list[Write]) -> list[int]:
     """Run ``batch`` in one transaction (one ``executemany`` per run of like writes);
     returns each write's row count (-1 inside an executemany). Rolls back and raises on
     any error: a batch is all stored or not at all."""

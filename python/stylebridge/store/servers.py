@@ -18,11 +18,11 @@ import contextlib
 import logging
 import os
 import socket
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 
 import psutil
 
@@ -67,7 +67,7 @@ class ServerIdentity:
         return cls(uuid.uuid4().hex, os.getpid(), host_name(), _now_us(), heartbeat_s)
 
 
-def claim(conn: sqlite3.Connection, me: ServerIdentity) -> int:
+def claim(conn: Any, me: ServerIdentity) -> int:
     """At start, in one transaction: register ``me`` and interrupt the sessions of servers
     gone; returns how many."""
     with _transaction(conn):
@@ -75,7 +75,7 @@ def claim(conn: sqlite3.Connection, me: ServerIdentity) -> int:
         return interrupt_orphans(conn, me)
 
 
-def heartbeat(conn: sqlite3.Connection, me: ServerIdentity) -> None:
+def heartbeat(conn: Any, me: ServerIdentity) -> None:
     """Every ``heartbeat_s``, in one transaction: say ``me`` is alive and interrupt the
     sessions of servers that went away since (their sessions end at their last frame)."""
     with _transaction(conn):
@@ -84,7 +84,7 @@ def heartbeat(conn: sqlite3.Connection, me: ServerIdentity) -> None:
 
 
 @contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+def _transaction(conn: Any) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -95,7 +95,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def register(conn: sqlite3.Connection, me: ServerIdentity) -> None:
+def register(conn: Any, me: ServerIdentity) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO servers ({', '.join(_SERVER_COLUMNS)}) "
         f"VALUES ({', '.join('?' for _ in _SERVER_COLUMNS)})",
@@ -103,20 +103,20 @@ def register(conn: sqlite3.Connection, me: ServerIdentity) -> None:
     )
 
 
-def beat(conn: sqlite3.Connection, me: ServerIdentity) -> None:
+def beat(conn: Any, me: ServerIdentity) -> None:
     conn.execute(
         "UPDATE servers SET heartbeat_us = ? WHERE instance_id = ?", (_now_us(), me.instance_id)
     )
 
 
-def sign_off(conn: sqlite3.Connection, me: ServerIdentity) -> None:
+def sign_off(conn: Any, me: ServerIdentity) -> None:
     conn.execute(
         "UPDATE servers SET stopped_at_us = ?, heartbeat_us = ? WHERE instance_id = ?",
         (_now_us(), _now_us(), me.instance_id),
     )
 
 
-def servers(conn: sqlite3.Connection) -> list[ServerRecord]:
+def servers(conn: Any) -> list[ServerRecord]:
     rows = conn.execute(
         f"SELECT {', '.join(_SERVER_COLUMNS)} FROM servers ORDER BY started_at_us"
     ).fetchall()
@@ -145,7 +145,7 @@ def _process_runs(pid: int, registered_at_us: int) -> bool:
     return created_us <= registered_at_us + _START_SLACK_US
 
 
-def interrupt_orphans(conn: sqlite3.Connection, me: ServerIdentity) -> int:
+def interrupt_orphans(conn: Any, me: ServerIdentity) -> int:
     """Mark interrupted the open sessions whose server is gone (or unknown: sessions of a
     store older than the servers table); returns how many. The end time becomes the
     session's last frame's arrival, or its start."""

@@ -16,27 +16,63 @@ from __future__ import annotations
 
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from stylebridge.errors import StoreError
 from stylebridge.store import rows as _rows
 from stylebridge.store import servers as _servers
-from stylebridge.store.health import StoreHealthTracker, is_store_condition
+from stylebridge.store.engine import Engine
+from stylebridge.store.health import StoreHealthTracker
 from stylebridge.store.records import StoreGap, WriteStats
 
 _log = logging.getLogger(__name__)
 
+_CALL_HINT = "check that the disk has room and the file is writable, or pass another --store path"
+
 # Seconds between two log lines about dropped or failed writes.
 _LOG_EVERY_S = 5.0
 
-# What one write can raise without the store itself being at fault.
-_BAD_ROW_ERRORS = (sqlite3.Error, OverflowError, ValueError, TypeError)
+
+class CommitTimings:
+    """How long each committed batch took and how many rows it held (for benchmarks:
+    rows per second and commit latency percentiles); written by the writer thread."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.seconds: list[float] = []
+        self.first = self.last = 0.0
+
+    def add(self, rows: int, seconds: float) -> None:
+        now = time.time()
+        if not self.seconds:
+            self.first = now - seconds
+        self.last = now
+        self.rows += rows
+        if len(self.seconds) < 1_000_000:
+            self.seconds.append(seconds)
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.seconds)
+
+        def pct(q: float) -> float:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+        span = self.last - self.first
+        return {
+            "rows": self.rows,
+            "batches": len(ordered),
+            "commit_p50_ms": pct(0.50),
+            "commit_p99_ms": pct(0.99),
+            "commit_max_ms": ordered[-1] * 1000 if ordered else 0.0,
+            "span_s": span,
+            "rows_per_s": self.rows / span if span > 0 else 0.0,
+            "first_commit_at": self.first,
+            "last_commit_at": self.last,
+        }
 
 
 class StoreWriter:
@@ -48,8 +84,8 @@ class StoreWriter:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
-        path: Path,
+        conn: Any,
+        engine: Engine,
         identity: _servers.ServerIdentity,
         *,
         queue_size: int,
@@ -57,11 +93,17 @@ class StoreWriter:
         block_s: float,
     ) -> None:
         self._conn = conn
-        self._path = path
+        self._engine = engine
+        self._path = engine.where
         self._me = identity
-        self.health = StoreHealthTracker(path)
+        self.health = StoreHealthTracker(engine.where, engine.advice)
+        self.timings = CommitTimings()
+        # What one write can raise without the store itself being at fault: a value the
+        # driver cannot bind (an integer over 2**63) is a bad row like a constraint error.
+        self._bad_row_errors = (*engine.errors, OverflowError, ValueError, TypeError)
         self.claimed = False
         self._batch_size = batch_size
+        self._linger_s = engine.linger_s
         self._block_s = block_s
         self._queue: queue.Queue[_rows.Write | _rows.Call | object] = queue.Queue(
             maxsize=queue_size
@@ -71,11 +113,11 @@ class StoreWriter:
         self._last_warning = 0.0
         self._closed = False
         self._thread = threading.Thread(
-            target=self._loop, name=f"store-writer:{path.name}", daemon=True
+            target=self._loop, name=f"store-writer:{engine.name}", daemon=True
         )
         self._thread.start()
 
-    def call(self, fn: Callable[[sqlite3.Connection], Any], *, timeout: float) -> Any:
+    def call(self, fn: Callable[[Any], Any], *, timeout: float) -> Any:
         """Run ``fn(connection)`` on this thread between two batches; returns its result."""
         if self._closed:
             raise StoreError(f"store {self._path} is closed")
@@ -85,10 +127,9 @@ class StoreWriter:
             return done.result(timeout=timeout)
         except TimeoutError as exc:
             raise StoreError(f"store {self._path} did not answer within {timeout} s") from exc
-        except sqlite3.Error as exc:
+        except self._engine.errors as exc:
             raise StoreError(
-                f"store {self._path}: {exc}; check that the disk has room and the file is "
-                "writable, or pass another --store path"
+                f"store {self._path}: {exc}; {self._engine.advice(exc) or _CALL_HINT}"
             ) from exc
 
     def flush(self, timeout: float) -> bool:
@@ -163,6 +204,9 @@ class StoreWriter:
             batch: list[_rows.Write] = []
             call: _rows.Call | None = None
             stop = item is _rows.STOP
+            # A batch may wait ``linger_s`` for more rows (PostgreSQL: fewer transactions,
+            # each a few round trips, so the writer thread takes the GIL less often).
+            linger_until = time.monotonic() + self._linger_s
             while item is not None and not stop:
                 if isinstance(item, _rows.Call):
                     call = item  # a batch boundary: commit what came before it first
@@ -171,7 +215,8 @@ class StoreWriter:
                 if len(batch) >= self._batch_size:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    left = linger_until - time.monotonic()
+                    item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 stop = item is _rows.STOP
@@ -186,7 +231,7 @@ class StoreWriter:
                 self._sign_off(conn)
                 return
 
-    def _run_call(self, conn: sqlite3.Connection, call: _rows.Call) -> None:
+    def _run_call(self, conn: Any, call: _rows.Call) -> None:
         try:
             result = call.fn(conn)
         except Exception as exc:  # handed to the caller waiting on the future
@@ -200,34 +245,34 @@ class StoreWriter:
             self._cond.notify_all()
         call.done.set_result(result)
 
-    def _beat(self, conn: sqlite3.Connection) -> None:
+    def _beat(self, conn: Any) -> None:
         """Refresh this server's heartbeat and interrupt the sessions of servers gone."""
         if not self.claimed:
             return
         try:
             _servers.heartbeat(conn, self._me)
-        except sqlite3.Error as exc:
+        except self._engine.errors as exc:
             # A store that cannot write is reported by the data writes (health).
             _log.debug("store %s: heartbeat failed: %s", self._path, exc)
 
-    def _sign_off(self, conn: sqlite3.Connection) -> None:
+    def _sign_off(self, conn: Any) -> None:
         """A clean stop: this server's sessions are its own business no longer."""
         if not self.claimed:
             return
         try:
             _servers.sign_off(conn, self._me)
-        except sqlite3.Error as exc:
+        except self._engine.errors as exc:
             _log.warning("store %s: could not record this server's stop: %s", self._path, exc)
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_rows.Write]) -> None:
+    def _commit(self, conn: Any, batch: list[_rows.Write]) -> None:
         """Commit ``batch`` in one transaction; on failure, retry each write alone so
         that one bad row costs only itself."""
+        began = time.perf_counter()
         try:
             counts = _rows.run_transaction(conn, batch)
-        except _BAD_ROW_ERRORS as exc:
-            # A value sqlite3 cannot bind (an integer over 2**63) raises OverflowError:
-            # it is a bad row like any constraint error, never the writer thread's end.
-            condition = isinstance(exc, sqlite3.Error) and is_store_condition(exc)
+        except self._bad_row_errors as exc:
+            # A bad row is never the writer thread's end; a store condition fails the batch.
+            condition = self._engine.is_store_condition(exc)
             if len(batch) > 1 and not condition:
                 for write in batch:
                     self._commit(conn, [write])
@@ -255,6 +300,7 @@ class StoreWriter:
                     failed,
                 )
             return
+        self.timings.add(len(batch), time.perf_counter() - began)
         gap = self.health.on_success(self._me.instance_id)
         if gap is not None:
             self._record_gap(conn, gap)
@@ -265,10 +311,10 @@ class StoreWriter:
             self._committed += len(batch)
             self._cond.notify_all()
 
-    def _record_gap(self, conn: sqlite3.Connection, gap: StoreGap) -> None:
+    def _record_gap(self, conn: Any, gap: StoreGap) -> None:
         try:
             conn.execute(
                 _rows.INSERT_GAP, _rows.row(gap, _rows.GAP_COLUMNS)
             )  # autocommit: one statement
-        except sqlite3.Error as exc:
+        except self._engine.errors as exc:
             _log.warning("store %s: could not record the gap in writing: %s", self._path, exc)

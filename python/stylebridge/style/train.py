@@ -207,7 +207,7 @@ def _write_pictures(folder: Path) -> list[Path]:
 def _export_and_check(student: TransformerNet, path: Path, opset: int) -> tuple[Path, str, int]:
     from stylebridge.engines.checker import check_model
     from stylebridge.engines.targets import Engine
-    from stylebridge.optimize.export import ExportConfig, export_onnx
+    from stylebridge.models.export import ExportConfig, export_onnx
 
     report = export_onnx(student, path, ExportConfig(engine=Engine.BARRACUDA_3, opset=opset))
     check = check_model(path, Engine.BARRACUDA_3)

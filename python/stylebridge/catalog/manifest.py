@@ -84,6 +84,43 @@ class Latency(_Frozen):
     p90_ms: float
     runs: int
     warmup: int
+    # True when timed round-robin with every other variant of the catalog in one run
+    # (``evaluate.latency.measure_interleaved``), so ratios between variants are fair.
+    interleaved: bool = False
+
+
+class SpeedUp(_Frozen):
+    """The teacher's median latency over this variant's, with its bootstrap interval.
+
+    Measured interleaved in one run, on one backend at one resolution. Only an interval
+    entirely above 1 supports "faster" (below 1: "slower"); otherwise the two cannot be
+    told apart with these samples.
+    """
+
+    backend: str
+    width: int
+    height: int
+    ratio: float
+    low: float
+    high: float
+    confidence: float = 0.95
+    runs: int = 0
+
+    @property
+    def verdict(self) -> str:
+        """"faster", "slower" or "no measurable difference"."""
+        if self.low > 1.0:
+            return "faster"
+        if self.high < 1.0:
+            return "slower"
+        return "no measurable difference"
+
+    def describe(self) -> str:
+        """e.g. "1.84x (1.71-1.97, 95 %)" or "no measurable difference (0.96-1.05, 95 %)"."""
+        band = f"{self.low:.2f}-{self.high:.2f}, {self.confidence:.0%}"
+        if self.verdict == "no measurable difference":
+            return f"no measurable difference ({self.ratio:.2f}x, {band})"
+        return f"{self.ratio:.2f}x ({band})"
 
 
 class EngineVerdict(_Frozen):
@@ -115,6 +152,9 @@ class Variant(_Frozen):
     flops: dict[str, int] = Field(default_factory=dict)
     fidelity: Fidelity | None = None
     latency: tuple[Latency, ...] = ()
+    # Against the teacher, at the first latency resolution (None for the teacher itself,
+    # and in catalogs written before interleaved timing).
+    speedup: SpeedUp | None = None
     engines: tuple[EngineVerdict, ...] = ()
     created_at: float = Field(default_factory=time.time)
     build_seconds: float = 0.0
@@ -127,6 +167,9 @@ class Manifest(_Frozen):
     schema_version: Annotated[int, Field(ge=1)] = MANIFEST_SCHEMA_VERSION
     teacher: str | None = None  # id of the variant every fidelity is measured against
     source: str = ""  # the model file the catalog was made from, as given
+    # The frames folder optimize was given (absolute): the report's contact sheet shows
+    # them, not built-in samples.
+    frames: str = ""
     variants: tuple[Variant, ...] = ()
 
     def get(self, variant_id: str) -> Variant:

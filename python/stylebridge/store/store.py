@@ -1,4 +1,5 @@
-"""The SQLite store: one writer thread (``writer``), reads on their own connection.
+"""The store: one writer thread (``writer``), reads on their own connection; SQLite
+(the default, one file) or PostgreSQL (a studio's shared history), see ``engine``.
 
 The server is the only writer, and its asyncio loop never waits on the disk: writes
 are queued to the writer thread (frame rows dropped and counted when it falls behind).
@@ -11,14 +12,16 @@ half-written.
 A full disk or a read-only file does not stop the server: the writer logs it once (see
 ``health``), counts what it could not store, keeps trying with each new batch and
 resumes on its own. Servers sharing one store tell their sessions apart (``servers``).
+On PostgreSQL a lost connection or a server restart is such a condition too: the
+connection comes back by itself (``postgres``) and writing resumes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import sqlite3
+import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +30,8 @@ from typing import Any
 from stylebridge.errors import NotFoundError, StoreError
 from stylebridge.store import rows as _rows
 from stylebridge.store import servers as _servers
+from stylebridge.store.engine import open_engine
+from stylebridge.store.location import StoreLocation, is_postgres_url
 from stylebridge.store.records import (
     FrameRecord,
     ServerRecord,
@@ -36,34 +41,13 @@ from stylebridge.store.records import (
     SwapRecord,
     WriteStats,
 )
-from stylebridge.store.schema import migrate
 from stylebridge.store.writer import StoreWriter
 
 _log = logging.getLogger(__name__)
 
-
-def _connect(path: Path, *, shared: bool) -> sqlite3.Connection:
-    # Autocommit mode: transactions are explicit BEGIN/COMMIT in the writer.
-    conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=not shared)
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
-# Switching a new file to WAL needs an exclusive lock, and SQLite may answer "database is
-# locked" at once (without its busy handler) while another process does the same.
-_WAL_RETRY_S = 5.0
-
-
-def _enable_wal(conn: sqlite3.Connection) -> str:
-    """The journal mode after asking for WAL, retrying a racing opener's lock briefly."""
-    deadline = time.monotonic() + _WAL_RETRY_S
-    while True:
-        try:
-            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
+# For benchmarks (`make bench-load`): a file the store writes its commit timings to when
+# it closes (rows, batches, commit p50/p99 ms, rows per second).
+STATS_FILE_ENV = "STYLEBRIDGE_STORE_STATS_FILE"
 
 
 class Store:
@@ -77,46 +61,45 @@ class Store:
 
     def __init__(
         self,
-        path: Path | str,
+        path: Path | str | StoreLocation,
         *,
+        password: str | None = None,
         queue_size: int = 10_000,
         batch_size: int = 512,
         block_s: float = 0.5,
         heartbeat_s: float = 2.0,
     ) -> None:
-        self._path = Path(path)
+        location = (
+            path
+            if isinstance(path, StoreLocation)
+            else StoreLocation(path if is_postgres_url(path) else Path(path), password)
+        )
+        self._location = location
         self._me = _servers.ServerIdentity.new(heartbeat_s)
         self._closed = False
-        hint = "check that the folder exists and is writable and the disk is not full, "
-        hint += "or pass another --store path"
+        self._engine = engine = open_engine(location)
+        self._write_conn: Any = None
+        self._reader: Any = None
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the folder for store {self._path}: {exc}; {hint}"
-            ) from exc
-        self._write_conn: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
-        try:
-            self._write_conn = conn = _connect(self._path, shared=True)
-            mode = _enable_wal(conn)
-            if str(mode).lower() != "wal":
-                _log.warning("store %s runs in %s mode, not WAL: reads may wait", self._path, mode)
-            migrate(conn, str(self._path))
-            # Fail now, not in the writer thread, when the file is read-only.
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            self._reader = _connect(self._path, shared=True)
-        except sqlite3.Error as exc:
+            self._write_conn = conn = engine.connect()
+            engine.migrate(conn)
+            self._reader = engine.connect()
+        except engine.errors as exc:
             self._close_connections()
-            raise StoreError(f"cannot open store {self._path}: {exc}; {hint}") from exc
+            hint = (
+                engine.advice(exc)
+                if engine.name == "postgresql"
+                else "check that the folder exists and is writable and the disk is not full, "
+                "or pass another --store path"
+            )
+            raise StoreError(f"cannot open store {engine.where}: {exc}; {hint}") from exc
         except StoreError:
             self._close_connections()
             raise
         self._read_lock = threading.Lock()
         self._writer = StoreWriter(
             conn,
-            self._path,
+            engine,
             self._me,
             queue_size=queue_size,
             batch_size=batch_size,
@@ -124,8 +107,23 @@ class Store:
         )
 
     @property
-    def path(self) -> Path:
-        return self._path
+    def location(self) -> StoreLocation:
+        return self._location
+
+    @property
+    def engine(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._engine.name
+
+    @property
+    def where(self) -> str:
+        """The store as printed: its path, or its URL without the password."""
+        return self._engine.where
+
+    @property
+    def path(self) -> Path | str:
+        """The SQLite file, or the password-free URL of a PostgreSQL store."""
+        return Path(self._location.target) if self._engine.name == "sqlite" else self.where
 
     @property
     def instance_id(self) -> str:
@@ -182,19 +180,18 @@ class Store:
         the writer has committed it; raises StoreError when it cannot.
         """
 
-        def claim(conn: sqlite3.Connection) -> int:
+        def claim(conn: Any) -> int:
             count = _servers.claim(conn, self._me)
             self._writer.claimed = True
             return count
 
         return int(self.run_on_writer(claim, timeout=timeout))
 
-    def run_on_writer(
-        self, fn: Callable[[sqlite3.Connection], Any], *, timeout: float = 10.0
-    ) -> Any:
+    def run_on_writer(self, fn: Callable[[Any], Any], *, timeout: float = 10.0) -> Any:
         """Run ``fn(connection)`` on the writer thread between two batches; returns its
         result. For start-up work and for tests that change the writer connection
         (``PRAGMA max_page_count``, ``PRAGMA query_only``) to cause real SQLite errors.
+        ``fn`` gets the engine's connection (sqlite3's, or ``postgres.PgConnection``).
 
         Raises StoreError when the store is closed, ``fn`` fails, or it takes too long.
         """
@@ -224,7 +221,7 @@ class Store:
             (session_id,),
         )
         if not rows:
-            raise NotFoundError(f"no session {session_id!r} in store {self._path}")
+            raise NotFoundError(f"no session {session_id!r} in store {self.where}")
         return SessionRecord(*rows[0])
 
     def frames(self, session_id: str) -> list[FrameRecord]:
@@ -271,12 +268,12 @@ class Store:
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         reader = self._reader
         if reader is None:
-            raise StoreError(f"store {self._path} is closed")
+            raise StoreError(f"store {self.where} is closed")
         try:
             with self._read_lock:
                 return reader.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read store {self._path}: {exc}") from exc
+        except self._engine.errors as exc:
+            raise StoreError(f"cannot read store {self.where}: {exc}") from exc
 
     # Shutdown.
 
@@ -289,6 +286,10 @@ class Store:
             return
         with self._read_lock:
             self._close_connections()
+        stats_file = os.environ.get(STATS_FILE_ENV)
+        if stats_file:
+            summary = self._writer.timings.summary() | {"engine": self.engine}
+            Path(stats_file).write_text(json.dumps(summary))
 
     def _close_connections(self) -> None:
         for conn in (self._write_conn, self._reader):
