@@ -20,7 +20,7 @@ import grpc.aio
 from google.protobuf.message import Message
 
 from stylebridge import PROTOCOL_VERSION, __version__
-from stylebridge.bridge import convert, convert_models
+from stylebridge.bridge import convert, convert_common, convert_swaps
 from stylebridge.bridge.domain import FrameOutcome, FrameRejection, InboundFrame
 from stylebridge.bridge.frame_rows import FrameRows
 from stylebridge.bridge.pipeline import FramePipeline
@@ -262,17 +262,17 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
     ) -> AsyncIterator[bridge_pb2.ModelChunk]:
         """Pushes for the session, in chunks, until it ends (silent without a registry)."""
         deps = self._deps
-        session = deps.registry.get(convert.session_id_of(request))
+        session = deps.registry.get(convert_common.session_id_of(request))
         session.stream_opened()
         try:
             if deps.pushes is None:
                 await session.wait_ended()
                 return
-            pinned = convert_models.models_pinned(request)
+            pinned = convert_swaps.models_pinned(request)
             chunks = deps.pushes.models_stream(session, pinned=pinned)
             async with contextlib.aclosing(chunks) as stream:
                 async for chunk in stream:
-                    yield convert_models.model_chunk_to_proto(chunk)
+                    yield convert_swaps.model_chunk_to_proto(chunk)
         finally:
             session.stream_closed()
 
@@ -280,8 +280,8 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         self, request: bridge_pb2.ModelAck, context: grpc.aio.ServicerContext
     ) -> bridge_pb2.ModelAckReceipt:
         deps = self._deps
-        deps.registry.get(convert.session_id_of(request))
-        ack = convert_models.ack_from_proto(request)
+        deps.registry.get(convert_common.session_id_of(request))
+        ack = convert_swaps.ack_from_proto(request)
         if deps.pushes is None:
             raise StateError("this server pushes no models (it has no catalog); nothing to ack")
         deps.pushes.on_ack(ack)
@@ -299,7 +299,7 @@ def decoding(behaviour: Callable[..., Any], message_type: type[Message]) -> Call
     if inspect.isasyncgenfunction(behaviour):
 
         async def stream(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            message = convert.decode_request(request, message_type)
+            message = convert_common.decode_request(request, message_type)
             async with contextlib.aclosing(behaviour(message, context)) as responses:
                 async for response in responses:
                     yield response
@@ -307,7 +307,7 @@ def decoding(behaviour: Callable[..., Any], message_type: type[Message]) -> Call
         return stream
 
     async def unary(request: bytes, context: grpc.aio.ServicerContext) -> Any:
-        return await behaviour(convert.decode_request(request, message_type), context)
+        return await behaviour(convert_common.decode_request(request, message_type), context)
 
     return unary
 
