@@ -15,9 +15,9 @@ import pytest
 from bridge_helpers import wait_for
 from swap_helpers import tiny_onnx
 
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.bridge.watcher import CatalogWatcher
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.registry import ModelRegistry
+from stylebridge.bridge.swaps.watcher import CatalogWatcher
 
 pytestmark = [
     pytest.mark.timeout(30),

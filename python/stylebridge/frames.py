@@ -3,7 +3,7 @@
 Everything above this module sees a frame as an H x W x 3 uint8 RGB array, rows top
 to bottom. The wire carries RGB8 or RGBA8 rows with a stride (Unity's readbacks pad
 rows and are RGBA); conversion happens here once, as a zero-copy view where it can.
-No protobuf here: ``bridge/convert.py`` maps messages onto these functions.
+No protobuf here: ``bridge/frames/convert.py`` maps messages onto these functions.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Recording a live session's frames into a folder of PNGs, for training students.
 
 The server picks the frames (every Nth, near-duplicates skipped; see
-``stylebridge.bridge.recorder``) and streams them over ``Control.RecordFrames``; this
+``stylebridge.bridge.control.recorder``) and streams them over ``Control.RecordFrames``; this
 side writes them, so the server never writes to paths a client names. Each PNG is
 written to a temp file and renamed, so a training job reading the folder meanwhile
 never sees half an image.

@@ -20,13 +20,15 @@ import grpc.aio
 from google.protobuf.message import Message
 
 from stylebridge import PROTOCOL_VERSION, __version__
-from stylebridge.bridge import convert, convert_common, convert_swaps
-from stylebridge.bridge.domain import FrameOutcome, FrameRejection, InboundFrame
-from stylebridge.bridge.frame_rows import FrameRows
-from stylebridge.bridge.pipeline import FramePipeline
-from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.runner import InferenceRunner
-from stylebridge.bridge.sessions import Session, SessionRegistry, reap_idle
+from stylebridge.bridge.core import convert_common
+from stylebridge.bridge.core.domain import FrameOutcome, FrameRejection, InboundFrame
+from stylebridge.bridge.core.sessions import Session, SessionRegistry, reap_idle
+from stylebridge.bridge.frames import convert
+from stylebridge.bridge.frames.frame_rows import FrameRows
+from stylebridge.bridge.frames.pipeline import FramePipeline
+from stylebridge.bridge.frames.runner import InferenceRunner
+from stylebridge.bridge.swaps import convert as convert_swaps
+from stylebridge.bridge.swaps.push import PushManager
 from stylebridge.config import Limits
 from stylebridge.errors import InvalidInputError, LimitExceededError, StateError
 from stylebridge.protocol import (
@@ -75,7 +77,7 @@ class BridgeDeps:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Model pushes (None: this server pushes no models; Models stays silent).
     pushes: PushManager | None = None
-    # Frame rows on their way to ``store``, in bursts (see ``bridge.frame_rows``).
+    # Frame rows on their way to ``store``, in bursts (see ``bridge.frames.frame_rows``).
     frame_rows: FrameRows | None = None
 
     def __post_init__(self) -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylebridge.bridge.domain import InboundFrame, PackedImage
-from stylebridge.bridge.following import ModelBackends, ModelChoice
+from stylebridge.bridge.core.domain import InboundFrame, PackedImage
+from stylebridge.bridge.swaps.following import ModelBackends, ModelChoice
 from stylebridge.errors import BackendError, InvalidInputError, StyleBridgeError
 from stylebridge.evaluate.fidelity import psnr
 from stylebridge.frames import PixelFormat

@@ -18,8 +18,8 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from stylebridge.bridge.catalog_entries import RegisteredModel
-from stylebridge.bridge.registry import ModelRegistry
+from stylebridge.bridge.swaps.catalog_entries import RegisteredModel
+from stylebridge.bridge.swaps.registry import ModelRegistry
 from stylebridge.errors import BackendError, StyleBridgeError
 from stylebridge.inference.base import BackendKind, InferenceBackend
 

@@ -23,10 +23,11 @@ import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import replace
 
-from stylebridge.bridge.catalog_entries import RefusedFile, RegisteredModel
-from stylebridge.bridge.domain import now_us
-from stylebridge.bridge.following import ModelBackends
-from stylebridge.bridge.push_state import (
+from stylebridge.bridge.core.domain import now_us
+from stylebridge.bridge.core.sessions import Session, SessionRegistry
+from stylebridge.bridge.swaps.catalog_entries import RefusedFile, RegisteredModel
+from stylebridge.bridge.swaps.following import ModelBackends
+from stylebridge.bridge.swaps.push_state import (
     TRIGGER_JOIN,
     TRIGGER_SWAP,
     TRIGGER_WATCH,
@@ -36,9 +37,8 @@ from stylebridge.bridge.push_state import (
     refused_outcome,
     runs_model,
 )
-from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.bridge.sessions import Session, SessionRegistry
-from stylebridge.bridge.swap_domain import (
+from stylebridge.bridge.swaps.registry import ModelRegistry
+from stylebridge.bridge.swaps.swap_domain import (
     RECORDED,
     ChunkTransform,
     OutgoingChunk,
@@ -47,7 +47,7 @@ from stylebridge.bridge.swap_domain import (
     swap_record,
     with_ack,
 )
-from stylebridge.bridge.validation import Validator, push_target
+from stylebridge.bridge.swaps.validation import Validator, push_target
 from stylebridge.errors import InvalidInputError, NotFoundError, StateError
 from stylebridge.protocol import SwapOutcome, SwapResult
 from stylebridge.store import Store

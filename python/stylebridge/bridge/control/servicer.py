@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 import grpc.aio
 
-from stylebridge.bridge import convert, convert_common, convert_control, convert_swaps
-from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.recording import record_session
-from stylebridge.bridge.servicer import decoding
-from stylebridge.bridge.sessions import SessionRegistry
-from stylebridge.bridge.validation import list_models
+from stylebridge.bridge.control import convert as convert_control
+from stylebridge.bridge.control.recording import record_session
+from stylebridge.bridge.core import convert_common
+from stylebridge.bridge.core.sessions import SessionRegistry
+from stylebridge.bridge.frames import convert
+from stylebridge.bridge.frames.servicer import decoding
+from stylebridge.bridge.swaps import convert as convert_swaps
+from stylebridge.bridge.swaps.push import PushManager
+from stylebridge.bridge.swaps.validation import list_models
 from stylebridge.errors import StateError
 from stylebridge.store import StoreHealth
 from stylebridge.v1 import control_pb2, control_pb2_grpc
@@ -93,7 +96,7 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
     async def RecordFrames(
         self, request: control_pb2.RecordRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[control_pb2.RecordedFrame]:
-        """Kept frames of a session as they arrive (see ``bridge.recording``)."""
+        """Kept frames of a session as they arrive (see ``bridge.control.recording``)."""
         session_id, policy = convert_control.record_request_from_proto(request)
         session = self._registry.get(session_id)
         async with contextlib.aclosing(record_session(session, policy)) as frames:

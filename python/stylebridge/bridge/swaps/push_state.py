@@ -9,10 +9,10 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 
-from stylebridge.bridge.catalog_entries import RefusedFile, RegisteredModel
-from stylebridge.bridge.domain import now_us
-from stylebridge.bridge.sessions import Session
-from stylebridge.bridge.swap_domain import ChunkTransform, OutgoingChunk, ReceivedAck
+from stylebridge.bridge.core.domain import now_us
+from stylebridge.bridge.core.sessions import Session
+from stylebridge.bridge.swaps.catalog_entries import RefusedFile, RegisteredModel
+from stylebridge.bridge.swaps.swap_domain import ChunkTransform, OutgoingChunk, ReceivedAck
 from stylebridge.protocol import ModelRef, SwapOutcome, SwapResult
 
 # Why a push was started, as the store and the tables name it.

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from stylebridge.bridge.convert_common import model_ref_from_proto, model_ref_to_proto
-from stylebridge.bridge.swap_domain import OutgoingChunk, ReceivedAck
-from stylebridge.bridge.validation import ModelListing
+from stylebridge.bridge.core.convert_common import model_ref_from_proto, model_ref_to_proto
+from stylebridge.bridge.swaps.swap_domain import OutgoingChunk, ReceivedAck
+from stylebridge.bridge.swaps.validation import ModelListing
 from stylebridge.errors import InvalidInputError
 from stylebridge.protocol import ModelRef, SwapOutcome
 from stylebridge.v1 import bridge_pb2, common_pb2, control_pb2

@@ -35,16 +35,16 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from stylebridge.bridge.domain import (
+from stylebridge.bridge.core.domain import (
     MAX_SEQUENCE,
     FrameOutcome,
     FrameRejection,
     InboundFrame,
     RejectionOutcome,
 )
-from stylebridge.bridge.frame_rows import FrameRows
-from stylebridge.bridge.runner import InferenceRunner
-from stylebridge.bridge.sessions import Session
+from stylebridge.bridge.core.sessions import Session
+from stylebridge.bridge.frames.frame_rows import FrameRows
+from stylebridge.bridge.frames.runner import InferenceRunner
 from stylebridge.errors import InvalidInputError, StyleBridgeError
 from stylebridge.protocol import FrameStatus
 from stylebridge.store import FrameRecord

@@ -4,10 +4,10 @@ listings and statistics (the swap and model-listing messages are ``convert_swaps
 
 from __future__ import annotations
 
-from stylebridge.bridge.convert_common import model_ref_to_proto, session_id_of
-from stylebridge.bridge.convert_swaps import swap_outcome_to_proto
-from stylebridge.bridge.domain import InboundFrame
-from stylebridge.bridge.recorder import SelectionPolicy
+from stylebridge.bridge.control.recorder import SelectionPolicy
+from stylebridge.bridge.core.convert_common import model_ref_to_proto, session_id_of
+from stylebridge.bridge.core.domain import InboundFrame
+from stylebridge.bridge.swaps.convert import swap_outcome_to_proto
 from stylebridge.frames import PixelFormat, pack_pixels
 from stylebridge.protocol import (
     SessionStats,

@@ -29,7 +29,7 @@ def decode_request(data: bytes, message_type: type[Message]) -> Message:
 MAX_TEXT = 256
 
 
-def checkcheck_text(value: str, what: str) -> str:
+def check_text(value: str, what: str) -> str:
     """``value`` when it is short enough to log and store; InvalidInputError otherwise."""
     if len(value) > MAX_TEXT:
         raise InvalidInputError(f"{what} has {len(value)} characters; send at most {MAX_TEXT}")

@@ -6,7 +6,7 @@ touch messages.
 
 Incoming messages are validated here, field by field, against the proto contract and
 the server's limits; what leaves this module is plain data (``protocol``,
-``bridge.domain``) that the rest of the server can trust.
+``bridge.core.domain``) that the rest of the server can trust.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from collections.abc import Mapping
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from stylebridge.bridge.convert_common import (
+from stylebridge.bridge.core.convert_common import (
     check_text,
     model_ref_from_proto,
     model_ref_to_proto,
 )
-from stylebridge.bridge.domain import (
+from stylebridge.bridge.core.domain import (
     MAX_SEQUENCE,
     FrameOutcome,
     FrameRejection,

@@ -47,9 +47,9 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.catalog_names import ONNX_SUFFIX, is_ignored_name, is_model_file
-from stylebridge.bridge.registry import ModelRegistry
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.catalog_names import ONNX_SUFFIX, is_ignored_name, is_model_file
+from stylebridge.bridge.swaps.registry import ModelRegistry
 from stylebridge.errors import NotFoundError, StyleBridgeError
 from stylebridge.models.push_load import ProcessLoader
 

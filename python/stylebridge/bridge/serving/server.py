@@ -20,18 +20,18 @@ from pathlib import Path
 import grpc
 import grpc.aio
 
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.control import ControlServicer, add_control_servicer
-from stylebridge.bridge.following import ModelBackends
-from stylebridge.bridge.interceptors import ErrorInterceptor, TokenInterceptor
-from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.bridge.runner import BackendFactory, InferenceRunner
-from stylebridge.bridge.servicer import BridgeDeps, BridgeServicer, add_bridge_servicer
-from stylebridge.bridge.sessions import SessionRegistry
-from stylebridge.bridge.swap_domain import ChunkTransform
-from stylebridge.bridge.validation import Validator
-from stylebridge.bridge.watcher import CatalogWatcher
+from stylebridge.bridge.control.servicer import ControlServicer, add_control_servicer
+from stylebridge.bridge.core.sessions import SessionRegistry
+from stylebridge.bridge.frames.runner import BackendFactory, InferenceRunner
+from stylebridge.bridge.frames.servicer import BridgeDeps, BridgeServicer, add_bridge_servicer
+from stylebridge.bridge.serving.interceptors import ErrorInterceptor, TokenInterceptor
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.following import ModelBackends
+from stylebridge.bridge.swaps.push import PushManager
+from stylebridge.bridge.swaps.registry import ModelRegistry
+from stylebridge.bridge.swaps.swap_domain import ChunkTransform
+from stylebridge.bridge.swaps.validation import Validator
+from stylebridge.bridge.swaps.watcher import CatalogWatcher
 from stylebridge.config import ServerConfig, format_address
 from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.inference.base import BackendKind, InferenceBackend
