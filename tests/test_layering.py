@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "__init__", "atomic", "credentials", "engines", "frames", "paths", "sizes",
         "store_condition", "timing", "v1", "wire",
     ),
-    ("catalog", "models", "protocol"),
+    ("catalog", "frame_sources", "models", "protocol"),
     ("inference",),
     ("config", "evaluate", "store"),
     ("bridge", "client", "dashboard", "harness", "optimize", "report"),

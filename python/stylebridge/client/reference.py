@@ -31,7 +31,8 @@ from stylebridge.client.results import ClientRunResult, FrameResult
 from stylebridge.client.swap import SwapAck
 from stylebridge.config import ClientConfig
 from stylebridge.errors import StateError, StyleBridgeError
-from stylebridge.frames import FrameSource, PixelFormat, builtin_frames
+from stylebridge.frame_sources import FrameSource, builtin_frames
+from stylebridge.frames import PixelFormat
 from stylebridge.protocol import (
     ClientCapabilities,
     HelloReply,

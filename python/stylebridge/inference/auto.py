@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from stylebridge.errors import BackendError, StyleBridgeError
-from stylebridge.frames import builtin_frames
+from stylebridge.frame_sources import builtin_frames
 from stylebridge.inference.base import BackendKind, InferenceBackend
 from stylebridge.inference.tuning import cpu_has_bf16
 
