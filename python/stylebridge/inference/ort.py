@@ -283,8 +283,8 @@ class OrtBackend:
         wrapped = wrap_uint8_io(model, input_range, pixel=pixel)
         chosen = choose_providers(providers)
         options = ort.SessionOptions()
-        # ALL adds the CPU layout transformation (NCHWc blocked convolutions): 15-20 %
-        # faster than EXTENDED on the style models (tests/bench/bench_inference.py).
+        # ALL adds the CPU layout transformation (NCHWc blocked convolutions): faster
+        # than EXTENDED or level with it on the style models (bench_inference.py).
         options.graph_optimization_level = optimization_level
         # One thread per physical core: ORT's default counts hyper-threads, which share
         # a core's vector units and slow convolutions down.
