@@ -17,7 +17,7 @@ from stylebridge.harness import standin_player
 from stylebridge.harness.standin_engine import Slowdown
 from stylebridge.harness.standin_player import Misbehaviour, StandinPlayer, connect_and_run
 
-_log = logging.getLogger("stylebridge.harness.standin_player")
+_log = logging.getLogger("standin-player")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -46,7 +46,8 @@ from stylebridge.harness.standin_engine import OrtEngine, Slowdown, frame_provid
 if TYPE_CHECKING:
     from stylebridge.v1 import common_pb2, perf_pb2
 
-_log = logging.getLogger(__name__)
+# Named like the executable (it ran as __main__ before standin_cli): short log lines.
+_log = logging.getLogger("standin-player")
 
 COMMUNICATION_VERSION = "1.5.0"
 PACKAGE_VERSION = "2.0.0"  # the com.unity.ml-agents release that speaks 1.5.0
