@@ -26,7 +26,7 @@ from bridge_helpers import (
 )
 from swap_helpers import tiny_onnx
 
-from stylebridge.bridge.pipeline import MAX_CONSECUTIVE_REJECTED
+from stylebridge.bridge.frames.pipeline import MAX_CONSECUTIVE_REJECTED
 from stylebridge.config import Limits
 from stylebridge.protocol import SessionState
 from stylebridge.store import Store

@@ -26,7 +26,7 @@ from bridge_helpers import running_server, stubs, wait_for
 from onnx import TensorProto, helper, numpy_helper
 from swap_helpers import RawSwapClient, drop_into, quantized_onnx, tiny_onnx
 
-from stylebridge.bridge.registry import ModelRegistry
+from stylebridge.bridge.swaps.registry import ModelRegistry
 from stylebridge.catalog import (
     Fidelity,
     Manifest,

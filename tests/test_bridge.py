@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 
 from stylebridge import PROTOCOL_VERSION
 from stylebridge.bridge import BridgeServer
-from stylebridge.bridge.control import clamp_interval_ms
-from stylebridge.bridge.convert import frame_down_wire, frame_from_wire
-from stylebridge.bridge.domain import FrameOutcome, PackedImage
-from stylebridge.bridge.interceptors import ErrorInterceptor
-from stylebridge.bridge.runner import PARITY_CAP_DB
+from stylebridge.bridge.control.servicer import clamp_interval_ms
+from stylebridge.bridge.core.domain import FrameOutcome, PackedImage
+from stylebridge.bridge.frames.convert import frame_down_wire, frame_from_wire
+from stylebridge.bridge.frames.runner import PARITY_CAP_DB
+from stylebridge.bridge.serving.interceptors import ErrorInterceptor
 from stylebridge.config import Limits, ServerConfig
 from stylebridge.errors import (
     BackendError,

@@ -19,7 +19,7 @@ from stylebridge import PROTOCOL_VERSION
 from stylebridge.bridge import BridgeServer
 from stylebridge.client import ControlClient, ReferenceClient, ReferenceEngine
 from stylebridge.client.convert import RemoteError
-from stylebridge.client.reference import should_send_parity
+from stylebridge.client.frame_stream import should_send_parity
 from stylebridge.config import ClientConfig, Limits
 from stylebridge.errors import (
     InvalidInputError,

@@ -12,10 +12,9 @@ import pytest
 
 from stylebridge.errors import InvalidInputError, NotFoundError
 from stylebridge.evaluate.fidelity import psnr
+from stylebridge.frame_sources import FrameSource, builtin_frames
 from stylebridge.frames import (
-    FrameSource,
     PixelFormat,
-    builtin_frames,
     flip_rows,
     load_image,
     match_size,

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "__init__", "atomic", "credentials", "engines", "frames", "paths", "sizes",
         "store_condition", "timing", "v1", "wire",
     ),
-    ("catalog", "models", "protocol"),
+    ("catalog", "frame_sources", "models", "protocol"),
     ("inference",),
     ("config", "evaluate", "store"),
     ("bridge", "client", "dashboard", "harness", "optimize", "report"),
@@ -133,3 +133,90 @@ def test_the_layer_check_can_fail(tmp_path: Path) -> None:
     tree = ast.parse("def f():\n    from stylebridge.optimize.pipeline import optimize\n")
     found = [t for node in ast.walk(tree) for t in _targets(node)]
     assert found == ["optimize"] and RANK["optimize"] > RANK["catalog"]
+
+
+# --- inside bridge/ and client/ (issue 15) ------------------------------------------
+
+# bridge/ by flow, lowest first: a subpackage imports only its own and lower ones.
+BRIDGE_LAYERS = ("core", "swaps", "frames", "control", "serving")
+
+
+def _module_edges(package: str) -> dict[tuple[str, str], list[str]]:
+    """Imports between the modules of ``package`` (dotted names below it), with where."""
+    root = PACKAGE_DIR / package
+    prefix = f"stylebridge.{package}."
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        source = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module.startswith(prefix):
+                    names = [node.module[len(prefix) :]]
+                elif node.module == f"stylebridge.{package}":
+                    names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name[len(prefix) :] for a in node.names if a.name.startswith(prefix)]
+            for name in names:
+                if name and name != source:
+                    edges[(source, name)].append(
+                        f"{package}/{path.relative_to(root)}:{node.lineno}"
+                    )  # type: ignore[attr-defined]
+    return edges
+
+
+def _cycle(edges: dict[tuple[str, str], list[str]]) -> list[str] | None:
+    graph: dict[str, set[str]] = defaultdict(set)
+    for src, dst in edges:
+        graph[src].add(dst)
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*trail[trail.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt, [*trail, nxt])):
+                return found
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return None
+
+
+def test_bridge_modules_sit_in_flow_subpackages() -> None:
+    loose = sorted(p.name for p in (PACKAGE_DIR / "bridge").glob("*.py") if p.name != "__init__.py")
+    assert not loose, f"bridge/ modules belong in a flow subpackage {BRIDGE_LAYERS}: {loose}"
+    subpackages = sorted(
+        p.name
+        for p in (PACKAGE_DIR / "bridge").iterdir()
+        if p.is_dir() and (p / "__init__.py").exists()
+    )
+    assert subpackages == sorted(BRIDGE_LAYERS)
+
+
+def test_bridge_flows_import_only_lower_flows() -> None:
+    rank = {name: i for i, name in enumerate(BRIDGE_LAYERS)}
+    upward = []
+    for (src, dst), where in sorted(_module_edges("bridge").items()):
+        top_src, top_dst = src.split(".")[0], dst.split(".")[0]
+        if top_src and top_src in rank and rank[top_dst] > rank[top_src]:
+            upward.append(f"bridge.{src} imports bridge.{dst} at {', '.join(where)}")
+    assert not upward, "\n".join(upward)
+
+
+@pytest.mark.parametrize("package", ["bridge", "client"])
+def test_no_import_cycle_between_modules(package: str) -> None:
+    # A package's __init__ re-exports its modules: it is left out (nothing imports it).
+    edges = {k: v for k, v in _module_edges(package).items() if k[0] and k[1]}
+    cycle = _cycle(edges)
+    assert cycle is None, f"import cycle in {package}/: {' -> '.join(cycle or [])}"
+
+
+def test_the_module_cycle_check_can_fail() -> None:
+    assert _cycle({("a", "b"): [], ("b", "c"): [], ("c", "a"): []}) == ["a", "b", "c", "a"]
+    assert _cycle({("a", "b"): [], ("b", "c"): []}) is None

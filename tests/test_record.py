@@ -15,14 +15,14 @@ from bridge_helpers import running_server, wait_for
 from conftest import load_rgb
 
 from stylebridge.bridge import BridgeServer
-from stylebridge.bridge.domain import InboundFrame
-from stylebridge.bridge.recorder import (
+from stylebridge.bridge.control.recorder import (
     NO_PREVIOUS,
     FrameSelector,
     SelectionPolicy,
     thumbnail,
 )
-from stylebridge.bridge.recording import FrameTap
+from stylebridge.bridge.control.recording import FrameTap
+from stylebridge.bridge.core.domain import InboundFrame
 from stylebridge.client import ControlClient, ReferenceClient
 from stylebridge.client.recording import RecordOptions, frame_filename, record_to_folder
 from stylebridge.config import ClientConfig

@@ -167,6 +167,8 @@ def config(address: str, model: Path | None, **overrides: object) -> ClientConfi
     values: dict[str, object] = {
         "server": address, "size": SIZE, "fps": 100.0, "parity_every": 0,
         "engine_model": model, "want_stylized": False, "drain_timeout_s": 20.0,
+        # Outputs are compared byte for byte with ONNX Runtime's (not auto's choice).
+        "engine_backend": BackendKind.ONNXRUNTIME,
     }
     values.update(overrides)
     return ClientConfig(**values)  # type: ignore[arg-type]

@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 
 import stylebridge.v1
 from stylebridge.bridge import BridgeServer
-from stylebridge.bridge.interceptors import TokenInterceptor
+from stylebridge.bridge.serving.interceptors import TokenInterceptor
 from stylebridge.cli import app
 from stylebridge.client import ControlClient, ReferenceClient
 from stylebridge.client.channel import auth_metadata, open_channel, target_host
@@ -392,10 +392,10 @@ async def test_client_channel_helpers(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_refusals_are_logged_once_a_minute_per_host(caplog: pytest.LogCaptureFixture) -> None:
-    from stylebridge.bridge.interceptors import _RefusalLog
+    from stylebridge.bridge.serving.interceptors import _RefusalLog
 
     refusals = _RefusalLog(every_s=60.0)
-    with caplog.at_level(logging.DEBUG, logger="stylebridge.bridge.interceptors"):
+    with caplog.at_level(logging.DEBUG, logger="stylebridge.bridge.serving.interceptors"):
         for port in range(50):
             refusals.log("/stylebridge.v1.Bridge/Hello", f"ipv4:10.0.0.5:{40000 + port}")
         refusals.log("/stylebridge.v1.Bridge/Hello", "ipv4:10.0.0.6:40000")

@@ -30,7 +30,7 @@ from swap_helpers import (
 )
 
 from stylebridge.bridge import BridgeServer
-from stylebridge.bridge.swap_domain import OutgoingChunk
+from stylebridge.bridge.swaps.swap_domain import OutgoingChunk
 from stylebridge.client import ControlClient
 from stylebridge.errors import NotFoundError
 from stylebridge.inference.base import BackendKind

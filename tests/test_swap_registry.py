@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from swap_helpers import drop_into, tiny_onnx
 
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.registry import ModelRegistry, is_model_file, resolve_in_catalog
-from stylebridge.bridge.validation import Validator, push_target
-from stylebridge.bridge.watcher import CatalogWatcher
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.registry import ModelRegistry, is_model_file, resolve_in_catalog
+from stylebridge.bridge.swaps.validation import Validator, push_target
+from stylebridge.bridge.swaps.watcher import CatalogWatcher
 from stylebridge.catalog import Manifest, Recipe, RecipeKind, Variant, save_manifest
 from stylebridge.engines.targets import Engine
 from stylebridge.errors import InvalidInputError, NotFoundError

@@ -23,9 +23,9 @@ from bridge_helpers import running_server, stubs, wait_for
 from swap_helpers import RawSwapClient, drop_into, tiny_onnx
 
 from stylebridge.bridge import BridgeServer
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.bridge.watcher import CatalogWatcher
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.registry import ModelRegistry
+from stylebridge.bridge.swaps.watcher import CatalogWatcher
 from stylebridge.client import ControlClient
 from stylebridge.errors import InvalidInputError, NotFoundError
 from stylebridge.v1 import bridge_pb2, control_pb2

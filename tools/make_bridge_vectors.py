@@ -25,7 +25,7 @@ from typing import Any
 import grpc
 
 import stylebridge
-from stylebridge.bridge.server import grpc_server_options
+from stylebridge.bridge.serving.server import grpc_server_options
 from stylebridge.client.reconnect import RETRYABLE_CODES, BackoffPolicy, attempt_after_failure
 from stylebridge.config import Limits, ServerConfig
 from stylebridge.engines.targets import engine_for_client
@@ -235,7 +235,7 @@ def render() -> dict[str, str]:
     data = {
         "version": 1,
         "generator": "tools/make_bridge_vectors.py (stylebridge.client.reconnect, .protocol, "
-        ".bridge.server, .engines.targets, the protos)",
+        ".bridge.serving.server, .engines.targets, the protos)",
         "backoff": _backoff(),
         "retryable": _retryable(),
         "session": _session(),

@@ -81,7 +81,8 @@ class ServerConfig(BaseModel):
     # 0 picks a free port (tests); the server reports the one it bound.
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     model: Path | None = None
-    backend: BackendKind = BackendKind.ONNXRUNTIME
+    # auto: the fastest installed backend within parity, measured at load.
+    backend: BackendKind = BackendKind.AUTO
     # An SQLite file, or a postgresql:// URL (stylebridge.store.location).
     store: Path | str = DEFAULT_STORE
     store_password: SecretStr | None = None
@@ -154,7 +155,7 @@ class ClientConfig(BaseModel):
     parity_every: int = Field(default=10, ge=0)
     # Model the local stand-in engine runs; None runs no local inference.
     engine_model: Path | None = None
-    engine_backend: BackendKind = BackendKind.ONNXRUNTIME
+    engine_backend: BackendKind = BackendKind.AUTO
     # Ask for Python's stylized pixels back (else timings only, saving bandwidth).
     want_stylized: bool = True
     # Seconds for Hello to succeed, and for the last answers after the stream ends.

@@ -102,17 +102,23 @@ async def _bridge_round_trips(
 async def _echo_pipelined(port: int, count: int, payload: bytes, window: int) -> float:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=echo_server.OPTIONS) as ch:
         call = ch.stream_stream(echo_server.METHOD)()
+        # Writer and reader run at once (as the bridge's client does): writing the whole
+        # window before reading can stall both ends on HTTP/2 flow control (2.7 MB frames).
+        in_flight = asyncio.Semaphore(window)
+
+        async def write_all() -> None:
+            for _ in range(count):
+                await in_flight.acquire()
+                await call.write(payload)
+            await call.done_writing()
+
         start = time.perf_counter()
-        for _ in range(window):
-            await call.write(payload)
-        sent = window
+        writer = asyncio.create_task(write_all())
         for _ in range(count):
             await call.read()
-            if sent < count:
-                await call.write(payload)
-                sent += 1
+            in_flight.release()
         elapsed = time.perf_counter() - start
-        await call.done_writing()
+        await writer
         return count / elapsed
 
 

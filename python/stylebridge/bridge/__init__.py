@@ -1,12 +1,20 @@
 """The grpc.aio bridge server: sessions, frame streams, Python inference, control API.
 
 Start one with ``BridgeServer`` (an async context manager) or ``run_server`` (the
-``stylebridge serve`` command). Layers, one module each: ``convert`` (the only module
-touching protobuf), ``sessions``, ``pipeline`` (newest-frame-wins per stream),
-``runner`` (the inference thread pool), ``servicer`` and ``control`` (the services),
-``interceptors`` (errors -> status codes, token), ``server`` (assembly).
+``stylebridge serve`` command). One subpackage per flow (shared/DESIGN.md), lowest
+first; each imports only those before it (tests/test_layering.py):
+
+* ``core``: frames and sessions as plain data, and the message pieces all flows share;
+* ``swaps``: models and swaps (catalog names, registry, watcher, validation, pushes,
+  Python following the pushed model);
+* ``frames``: frames in and out (the Bridge service, newest-frame-wins pipeline, the
+  inference runner, frame conversions, frame rows to the store);
+* ``control``: the Control service and recording;
+* ``serving``: server assembly (``BridgeServer``, interceptors).
+
+In each flow only its ``convert`` module (and ``core.convert_common``) touches protobuf.
 """
 
-from stylebridge.bridge.server import BridgeServer, grpc_server_options, run_server
+from stylebridge.bridge.serving.server import BridgeServer, grpc_server_options, run_server
 
 __all__ = ["BridgeServer", "grpc_server_options", "run_server"]

@@ -9,9 +9,9 @@ import grpc
 import grpc.aio
 from pydantic import SecretStr
 
-from stylebridge.client import convert
+from stylebridge.client import convert, convert_control
 from stylebridge.client.channel import ChannelOption, auth_metadata, open_channel
-from stylebridge.client.recording import RecordedFrame, RecordOptions
+from stylebridge.client.records import RecordedFrame, RecordOptions
 from stylebridge.config import ClientConfig
 from stylebridge.credentials import ClientTls
 from stylebridge.protocol import ModelList, ModelRef, SessionStats, SessionSummary, SwapOutcome
@@ -63,16 +63,16 @@ class ControlClient:
 
     async def list_sessions(self) -> list[SessionSummary]:
         """Sessions the server knows (open and recently ended)."""
-        return convert.session_summaries(await self._list_sessions())
+        return convert_control.session_summaries(await self._list_sessions())
 
-    async def store_status(self) -> convert.StoreStatus | None:
+    async def store_status(self) -> convert_control.StoreStatus | None:
         """Whether the server's store is writing (None: the server does not say)."""
-        return convert.store_status(await self._list_sessions())
+        return convert_control.store_status(await self._list_sessions())
 
     async def _list_sessions(self) -> control_pb2.ListSessionsResponse:
         try:
             return await self._stub.ListSessions(
-                convert.list_sessions_request(),
+                convert_control.list_sessions_request(),
                 metadata=self._metadata,
                 timeout=self._timeout_s,
             )
@@ -83,13 +83,13 @@ class ControlClient:
         """One session's counters and timings; NotFoundError for an unknown id."""
         try:
             response = await self._stub.GetSessionStats(
-                convert.stats_request(session_id),
+                convert_control.stats_request(session_id),
                 metadata=self._metadata,
                 timeout=self._timeout_s,
             )
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._server) from exc
-        return convert.session_stats(response)
+        return convert_control.session_stats(response)
 
     async def swap(
         self,
@@ -106,7 +106,7 @@ class ControlClient:
         """
         try:
             response = await self._stub.Swap(
-                convert.swap_request(
+                convert_control.swap_request(
                     model_id,
                     list(session_ids or ()),
                     all_sessions=all_sessions,
@@ -117,24 +117,26 @@ class ControlClient:
             )
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._server) from exc
-        return convert.swap_outcomes(response)
+        return convert_control.swap_outcomes(response)
 
     async def list_models(self) -> ModelList:
         """The server's model registry with each engine's verdict."""
         try:
             response = await self._stub.ListModels(
-                convert.list_models_request(), metadata=self._metadata, timeout=self._timeout_s
+                convert_control.list_models_request(),
+                metadata=self._metadata,
+                timeout=self._timeout_s,
             )
         except grpc.aio.AioRpcError as exc:
             raise convert.error_from_rpc(exc, self._server) from exc
-        return convert.model_list(response)
+        return convert_control.model_list(response)
 
     async def watch(self, session_id: str, interval_ms: int = 1000) -> AsyncIterator[SessionStats]:
         """Statistics every ``interval_ms`` (the server clamps it to 100..10000) until closed."""
         call = self._stub.WatchSessionStats(
-            convert.watch_request(session_id, interval_ms), metadata=self._metadata
+            convert_control.watch_request(session_id, interval_ms), metadata=self._metadata
         )
-        async for stats in self._follow(call, convert.session_stats):
+        async for stats in self._follow(call, convert_control.session_stats):
             yield stats
 
     async def record(self, session_id: str, options: RecordOptions) -> AsyncIterator[RecordedFrame]:
@@ -144,9 +146,9 @@ class ControlClient:
         for an unknown session, InvalidInputError for options the server refuses.
         """
         call = self._stub.RecordFrames(
-            convert.record_request(session_id, options), metadata=self._metadata
+            convert_control.record_request(session_id, options), metadata=self._metadata
         )
-        async for frame in self._follow(call, convert.recorded_frame):
+        async for frame in self._follow(call, convert_control.recorded_frame):
             yield frame
 
     async def _follow(

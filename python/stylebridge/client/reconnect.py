@@ -27,7 +27,7 @@ from stylebridge.client.reference import ReferenceClient
 from stylebridge.client.results import FrameResult
 from stylebridge.config import ClientConfig
 from stylebridge.errors import InvalidInputError, ProtocolVersionError, StyleBridgeError
-from stylebridge.frames import FrameSource, builtin_frames
+from stylebridge.frame_sources import FrameSource, builtin_frames
 
 _log = logging.getLogger(__name__)
 

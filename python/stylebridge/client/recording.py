@@ -1,7 +1,7 @@
 """Recording a live session's frames into a folder of PNGs, for training students.
 
 The server picks the frames (every Nth, near-duplicates skipped; see
-``stylebridge.bridge.recorder``) and streams them over ``Control.RecordFrames``; this
+``stylebridge.bridge.control.recorder``) and streams them over ``Control.RecordFrames``; this
 side writes them, so the server never writes to paths a client names. Each PNG is
 written to a temp file and renamed, so a training job reading the folder meanwhile
 never sees half an image.
@@ -12,41 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from stylebridge.atomic import write_bytes_atomically
+from stylebridge.client.records import FrameRecorder, RecordedFrame, RecordOptions
 from stylebridge.errors import InvalidInputError, StyleBridgeError
 from stylebridge.frames import check_rgb
 
-if TYPE_CHECKING:
-    from stylebridge.client.control import ControlClient
-
-
-@dataclass(frozen=True)
-class RecordOptions:
-    """What the server keeps: every ``every_n``-th frame changing by >= ``min_change``.
-
-    ``min_change`` is a mean absolute gray difference (0..255) to the last kept frame,
-    on a thumbnail; ``max_frames`` 0 records until the session ends.
-    """
-
-    every_n: int = 10
-    min_change: float = 2.0
-    max_frames: int = 0
-
-
-@dataclass(frozen=True)
-class RecordedFrame:
-    """One frame the server kept: H x W x 3 uint8 RGB, rows top to bottom."""
-
-    sequence: int
-    capture_time_us: int
-    rgb: np.ndarray
-    # Mean absolute thumbnail difference to the previous kept frame; -1 for the first.
-    mean_change: float
+__all__ = ["RecordOptions", "RecordedFrame", "RecordingResult", "record_to_folder"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +47,7 @@ def save_png(path: Path, rgb: np.ndarray) -> Path:
 
 
 async def record_to_folder(
-    control: ControlClient,
+    control: FrameRecorder,
     session_id: str,
     out: Path,
     options: RecordOptions,

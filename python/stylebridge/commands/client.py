@@ -56,8 +56,12 @@ def client(
         typer.Option(help="Model the local stand-in engine runs (none: frames go up untimed)."),
     ] = None,
     backend: Annotated[
-        BackendKind, typer.Option(case_sensitive=False, help="Library of the local engine.")
-    ] = BackendKind.ONNXRUNTIME,
+        BackendKind,
+        typer.Option(
+            case_sensitive=False,
+            help="Library of the local engine (auto: the fastest within parity, measured).",
+        ),
+    ] = BackendKind.AUTO,
     parity_every: Annotated[
         int, typer.Option(min=0, help="Send the engine's output every N frames (0 = never).")
     ] = 10,

@@ -41,8 +41,13 @@ def serve(
         ),
     ] = None,
     backend: Annotated[
-        BackendKind, typer.Option(case_sensitive=False, help="Library that runs the model.")
-    ] = BackendKind.ONNXRUNTIME,
+        BackendKind,
+        typer.Option(
+            case_sensitive=False,
+            help="Library that runs the model; auto measures the installed ones at load and "
+            "keeps the fastest within parity of the float reference.",
+        ),
+    ] = BackendKind.AUTO,
     store: StoreOption = DEFAULT_STORE_TEXT,
     store_password_file: StorePasswordFileOption = None,
     token_file: Annotated[
@@ -118,6 +123,8 @@ def serve(
         )
         console.print(f"[bold green]StyleBridge[/] listening on [bold]{server.address}[/]")
         console.print(f"  python inference: {inference}")
+        if server.backend_choice:
+            console.print(f"  {server.backend_choice}", highlight=False)
         console.print(f"  store: {location.where}", highlight=False)
         if config.catalog is not None:
             registry = server.pushes.registry

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from stylebridge.client.convert import StoreStatus
+    from stylebridge.client.convert_control import StoreStatus
     from stylebridge.protocol import SessionStats, SessionSummary, SwapOutcome
 
 

@@ -134,7 +134,7 @@ def _frames_folder(config: DemoConfig) -> Path:
         return config.frames
     from PIL import Image
 
-    from stylebridge.frames import builtin_frames
+    from stylebridge.frame_sources import builtin_frames
 
     folder = config.out_dir / "frames"
     folder.mkdir(parents=True, exist_ok=True)
@@ -315,7 +315,7 @@ def _write_sample(model_path: Path, config: DemoConfig, path: Path) -> None:
     """One frame and its stylized output side by side, to see what the model does."""
     from PIL import Image
 
-    from stylebridge.frames import FrameSource, builtin_frames
+    from stylebridge.frame_sources import FrameSource, builtin_frames
     from stylebridge.inference.factory import create_backend
 
     source = (

@@ -11,7 +11,7 @@ so an empty file is a valid plan: every model of the catalog at 640x360, 960x540
     worker_type = "ComputePrecompiled"
     repetitions = 2
     frames = "builtin"            # or a folder of images
-    python_backend = "onnxruntime"
+    python_backend = "auto"            # or onnxruntime, openvino, torch
     [engine]
     quality_level = 5
     target_frame_rate = -1
@@ -60,7 +60,7 @@ class Plan(_Frozen):
     worker_type: str = ""
     repetitions: int = Field(default=1, ge=1, le=100)
     frames: str = BUILTIN_FRAMES
-    python_backend: BackendKind = BackendKind.ONNXRUNTIME
+    python_backend: BackendKind = BackendKind.AUTO
     # Python timing of the same model and frames (the comparison column); off for speed.
     python_timing: bool = True
     parity: bool = True

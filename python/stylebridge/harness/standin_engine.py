@@ -19,14 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from stylebridge.errors import BackendError, InvalidInputError
-from stylebridge.frames import (
-    MODEL_SIZE_MULTIPLE,
-    FrameSource,
-    builtin_frames,
-    match_size,
-    pad_to_multiple,
-    resize,
-)
+from stylebridge.frame_sources import FrameSource, builtin_frames
+from stylebridge.frames import MODEL_SIZE_MULTIPLE, match_size, pad_to_multiple, resize
 from stylebridge.harness.plan import BUILTIN_FRAMES
 
 _log = logging.getLogger(__name__)

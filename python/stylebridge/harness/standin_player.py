@@ -1,7 +1,7 @@
 """A stand-in for a Unity player build: the Unity side of ML-Agents, with ONNX Runtime as engine.
 
 ``UnityEnvironment`` launches it exactly like a build (``tools/standin-player``, or
-``python -m stylebridge.harness.standin_player``) with ``--mlagents-port N`` and
+``python -m stylebridge.harness.standin_cli``) with ``--mlagents-port N`` and
 optionally ``-logFile PATH`` / ``-nographics -batchmode``. It then speaks what a
 player's ML-Agents Academy speaks (see protos/stylebridge/v1/perf.proto):
 
@@ -28,11 +28,9 @@ default, ``--inference-on step``, is the contract (PerfRunner runs from ``Academ
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +46,8 @@ from stylebridge.harness.standin_engine import OrtEngine, Slowdown, frame_provid
 if TYPE_CHECKING:
     from stylebridge.v1 import common_pb2, perf_pb2
 
-_log = logging.getLogger(__name__)
+# Named like the executable (it ran as __main__ before standin_cli): short log lines.
+_log = logging.getLogger("standin-player")
 
 COMMUNICATION_VERSION = "1.5.0"
 PACKAGE_VERSION = "2.0.0"  # the com.unity.ml-agents release that speaks 1.5.0
@@ -287,7 +286,7 @@ def _image(rgb: np.ndarray) -> common_pb2.Image:
     )
 
 
-def _connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) -> int:
+def connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) -> int:
     import grpc
 
     from stylebridge.harness.mlagents_compat import ensure_mlagents_importable
@@ -363,76 +362,3 @@ def _connect_and_run(port: int, player: StandinPlayer, misbehave: Misbehaviour) 
             return 1
     _log.info("Python closed the environment after %d steps; quitting", steps)
     return 0
-
-
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="standin-player", description=__doc__.split("\n")[0])
-    parser.add_argument("--mlagents-port", type=int, default=5004)
-    parser.add_argument("-logFile", "-logfile", dest="log_file", default=None)
-    parser.add_argument("-nographics", action="store_true")
-    parser.add_argument("-batchmode", action="store_true")
-    parser.add_argument("--frames", default="builtin", help="default frames: builtin or a folder")
-    parser.add_argument("--slowdown-ms", type=float, default=0.0)
-    parser.add_argument("--slowdown-factor", type=float, default=1.0)
-    parser.add_argument(
-        "--slow-model",
-        action="append",
-        default=[],
-        help="slow only this model id (repeatable; default: all)",
-    )
-    parser.add_argument("--crash-after-steps", type=int, default=None)
-    parser.add_argument("--hang-after-steps", type=int, default=None)
-    parser.add_argument("--never-connect", action="store_true")
-    parser.add_argument(
-        "--steps-per-frame", type=int, default=1, help="academy steps per rendered frame"
-    )
-    parser.add_argument(
-        "--inference-on",
-        choices=("step", "frame"),
-        default="step",
-        help="run a case's inference every academy step (the contract) or every rendered frame",
-    )
-    # Unity players accept many more arguments (-screen-width ...): ignore them.
-    args, unknown = parser.parse_known_args(argv)
-    args.unknown = unknown
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the stand-in executable; returns the process exit code."""
-    args = _parse(sys.argv[1:] if argv is None else argv)
-    # gRPC's C core logs connection teardown at INFO on stderr; a player's log is enough.
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    if args.log_file:
-        Path(args.log_file).parent.mkdir(parents=True, exist_ok=True)
-    handler: logging.Handler = (
-        logging.FileHandler(args.log_file, encoding="utf-8")
-        if args.log_file
-        else logging.StreamHandler(sys.stderr)
-    )
-    logging.basicConfig(
-        level=logging.INFO,
-        handlers=[handler],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    _log.info("started (pid %d) with %s", os.getpid(), sys.argv[1:] if argv is None else argv)
-    if args.unknown:
-        _log.info("ignoring player arguments %s", args.unknown)
-    if args.never_connect:
-        _log.warning("--never-connect: not connecting to port %d", args.mlagents_port)
-        while True:
-            time.sleep(3600)
-    if args.slowdown_factor < 1.0 or args.slowdown_ms < 0:
-        _log.error("--slowdown-factor must be >= 1 and --slowdown-ms >= 0")
-        return 2
-    slowdown = Slowdown(args.slowdown_ms, args.slowdown_factor, tuple(args.slow_model))
-    if args.steps_per_frame < 1:
-        _log.error("--steps-per-frame must be >= 1")
-        return 2
-    player = StandinPlayer(slowdown, args.frames, args.steps_per_frame, args.inference_on)
-    misbehave = Misbehaviour(args.crash_after_steps, args.hang_after_steps)
-    return _connect_and_run(args.mlagents_port, player, misbehave)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,6 +19,10 @@ class BackendKind(StrEnum):
 
     ONNXRUNTIME = "onnxruntime"
     TORCH = "torch"
+    OPENVINO = "openvino"
+    # Measures the installed backends on the model at load and keeps the fastest whose
+    # output stays within the parity bound (``inference.auto``).
+    AUTO = "auto"
     # Returns the input unchanged: measures the bridge itself, with no model.
     IDENTITY = "identity"
 

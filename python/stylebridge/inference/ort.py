@@ -35,6 +35,7 @@ from stylebridge.frames import (
     pad_to_multiple,
     resize,
 )
+from stylebridge.inference.tuning import physical_cores
 from stylebridge.models.metadata import ChannelOrder, PixelFormat
 
 _log = logging.getLogger(__name__)
@@ -263,6 +264,7 @@ class OrtBackend:
         providers: Sequence[str] | None = None,
         intra_op_threads: int | None = None,
         fixed_size: tuple[int, int] | None = None,
+        optimization_level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     ) -> None:
         self._model_id = model_id
         own_size = model_fixed_size(model)
@@ -281,9 +283,12 @@ class OrtBackend:
         wrapped = wrap_uint8_io(model, input_range, pixel=pixel)
         chosen = choose_providers(providers)
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if intra_op_threads is not None:
-            options.intra_op_num_threads = intra_op_threads
+        # ALL adds the CPU layout transformation (NCHWc blocked convolutions): faster
+        # than EXTENDED or level with it on the style models (bench_inference.py).
+        options.graph_optimization_level = optimization_level
+        # One thread per physical core: ORT's default counts hyper-threads, which share
+        # a core's vector units and slow convolutions down.
+        options.intra_op_num_threads = intra_op_threads or physical_cores()
         if "DmlExecutionProvider" in chosen:
             # DirectML requires these two settings (onnxruntime's DirectML EP docs).
             options.enable_mem_pattern = False

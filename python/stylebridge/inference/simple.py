@@ -14,6 +14,9 @@ from stylebridge.inference.base import InferenceBackend
 class IdentityBackend:
     """Returns each frame unchanged: the bridge's own overhead, with no inference in it."""
 
+    # Costs microseconds: the server runs it on the event loop, without a thread hop.
+    runs_inline = True
+
     def __init__(self, model_id: str = "identity") -> None:
         self._model_id = model_id
         self._closed = False

@@ -3,6 +3,13 @@
 Frames cross to the device as uint8 (a quarter of the bytes of float32) and are
 converted there, so on CUDA the conversion costs the host nothing. Rounding matches
 the ONNX Runtime backend: add 0.5, clip to 0..255, truncate.
+
+``channels_last`` runs the model in NHWC memory format (oneDNN's preferred layout);
+it is off by default because on the style models (instance norm after every
+convolution) it measured slower than NCHW at both 640x360 and 1280x720
+(tests/bench/bench_inference.py, torch vs torch-nhwc). ``precision="bf16"``
+runs it under CPU autocast in bfloat16, faster on CPUs with AVX-512 BF16 or AMX and
+less faithful (``inference.auto`` reports its PSNR to the float reference).
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from stylebridge.errors import BackendError, InvalidInputError
 from stylebridge.frames import MODEL_SIZE_MULTIPLE, check_rgb, match_size, pad_to_multiple
 
 _log = logging.getLogger(__name__)
+
+PRECISIONS = ("f32", "bf16")
 
 
 def default_device() -> str:
@@ -36,19 +45,29 @@ class TorchBackend:
         *,
         device: str | None = None,
         input_range: float = 255.0,
+        precision: str = "f32",
+        channels_last: bool = False,
     ) -> None:
+        if precision not in PRECISIONS:
+            raise InvalidInputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         if input_range <= 0:
             raise InvalidInputError(f"input_range must be > 0 (255 or 1), got {input_range}")
         chosen = device or default_device()
         try:
             self._device = torch.device(chosen)
             self._model: torch.nn.Module | None = model.to(self._device).eval()
+            if channels_last:
+                self._model = self._model.to(memory_format=torch.channels_last)
         except (RuntimeError, AssertionError) as exc:
             # torch raises AssertionError for "Torch not compiled with CUDA enabled".
             raise BackendError(f"torch cannot use device {chosen!r}: {exc}") from exc
         self._model_id = model_id
         self._scale = input_range / 255.0
-        self._name = f"torch/{self._device}"
+        self._channels_last = channels_last
+        self._dtype = torch.bfloat16 if precision == "bf16" else None
+        self._precision = precision
+        suffix = "" if precision == "f32" else f"/{precision}"
+        self._name = f"torch/{self._device}{suffix}"
 
     @property
     def name(self) -> str:
@@ -57,6 +76,10 @@ class TorchBackend:
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    @property
+    def precision(self) -> str:
+        return self._precision
 
     def run(self, frame: np.ndarray) -> np.ndarray:
         model = self._model
@@ -75,7 +98,13 @@ class TorchBackend:
                 x = x.permute(2, 0, 1).unsqueeze(0).float()
                 if self._scale != 1.0:
                     x = x * self._scale
-                y = model(x)
+                if self._channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                if self._dtype is not None:
+                    with torch.autocast(self._device.type, dtype=self._dtype):
+                        y = model(x).float()
+                else:
+                    y = model(x)
                 if self._scale != 1.0:
                     y = y / self._scale
                 y = y.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8)

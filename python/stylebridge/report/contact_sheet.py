@@ -19,7 +19,8 @@ import numpy as np
 
 from stylebridge.catalog import Variant
 from stylebridge.errors import InvalidInputError, StyleBridgeError
-from stylebridge.frames import MODEL_SIZE_MULTIPLE, BuiltinFrames, FrameSource
+from stylebridge.frame_sources import BuiltinFrames, FrameSource
+from stylebridge.frames import MODEL_SIZE_MULTIPLE
 
 _log = logging.getLogger(__name__)
 

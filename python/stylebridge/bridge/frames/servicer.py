@@ -20,12 +20,15 @@ import grpc.aio
 from google.protobuf.message import Message
 
 from stylebridge import PROTOCOL_VERSION, __version__
-from stylebridge.bridge import convert, convert_models
-from stylebridge.bridge.domain import FrameOutcome, FrameRejection, InboundFrame
-from stylebridge.bridge.pipeline import FramePipeline
-from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.runner import InferenceRunner
-from stylebridge.bridge.sessions import Session, SessionRegistry, reap_idle
+from stylebridge.bridge.core import convert_common
+from stylebridge.bridge.core.domain import FrameOutcome, FrameRejection, InboundFrame
+from stylebridge.bridge.core.sessions import Session, SessionRegistry, reap_idle
+from stylebridge.bridge.frames import convert
+from stylebridge.bridge.frames.frame_rows import FrameRows
+from stylebridge.bridge.frames.pipeline import FramePipeline
+from stylebridge.bridge.frames.runner import InferenceRunner
+from stylebridge.bridge.swaps import convert as convert_swaps
+from stylebridge.bridge.swaps.push import PushManager
 from stylebridge.config import Limits
 from stylebridge.errors import InvalidInputError, LimitExceededError, StateError
 from stylebridge.protocol import (
@@ -74,6 +77,12 @@ class BridgeDeps:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Model pushes (None: this server pushes no models; Models stays silent).
     pushes: PushManager | None = None
+    # Frame rows on their way to ``store``, in bursts (see ``bridge.frames.frame_rows``).
+    frame_rows: FrameRows | None = None
+
+    def __post_init__(self) -> None:
+        if self.frame_rows is None:
+            object.__setattr__(self, "frame_rows", FrameRows(self.store))
 
     def server_limits(self) -> ServerLimits:
         limits = self.limits
@@ -197,10 +206,12 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
                 "the first FrameUp of a stream must carry the session_id from HelloResponse"
             )
         session = deps.registry.get(first.session_id)
+        assert deps.frame_rows is not None
+        rows = deps.frame_rows
         pipeline = FramePipeline(
             session,
             deps.runner,
-            deps.store,
+            rows,
             queue_depth=deps.limits.frame_queue_depth,
             max_unanswered=deps.limits.max_unanswered_frames,
         )
@@ -230,6 +241,7 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
             keep_open = not deps.stopping.is_set()
             raise
         finally:
+            rows.flush()  # this stream's rows before its session's state
             session.close_stream(keep_open=keep_open)
             if keep_open and session.state is SessionState.CONNECTED:
                 state = STORE_STATES[SessionState.CONNECTED]
@@ -252,17 +264,17 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
     ) -> AsyncIterator[bridge_pb2.ModelChunk]:
         """Pushes for the session, in chunks, until it ends (silent without a registry)."""
         deps = self._deps
-        session = deps.registry.get(convert.session_id_of(request))
+        session = deps.registry.get(convert_common.session_id_of(request))
         session.stream_opened()
         try:
             if deps.pushes is None:
                 await session.wait_ended()
                 return
-            pinned = convert_models.models_pinned(request)
+            pinned = convert_swaps.models_pinned(request)
             chunks = deps.pushes.models_stream(session, pinned=pinned)
             async with contextlib.aclosing(chunks) as stream:
                 async for chunk in stream:
-                    yield convert_models.model_chunk_to_proto(chunk)
+                    yield convert_swaps.model_chunk_to_proto(chunk)
         finally:
             session.stream_closed()
 
@@ -270,8 +282,8 @@ class BridgeServicer(bridge_pb2_grpc.BridgeServicer):
         self, request: bridge_pb2.ModelAck, context: grpc.aio.ServicerContext
     ) -> bridge_pb2.ModelAckReceipt:
         deps = self._deps
-        deps.registry.get(convert.session_id_of(request))
-        ack = convert_models.ack_from_proto(request)
+        deps.registry.get(convert_common.session_id_of(request))
+        ack = convert_swaps.ack_from_proto(request)
         if deps.pushes is None:
             raise StateError("this server pushes no models (it has no catalog); nothing to ack")
         deps.pushes.on_ack(ack)
@@ -289,7 +301,7 @@ def decoding(behaviour: Callable[..., Any], message_type: type[Message]) -> Call
     if inspect.isasyncgenfunction(behaviour):
 
         async def stream(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            message = convert.decode_request(request, message_type)
+            message = convert_common.decode_request(request, message_type)
             async with contextlib.aclosing(behaviour(message, context)) as responses:
                 async for response in responses:
                     yield response
@@ -297,7 +309,7 @@ def decoding(behaviour: Callable[..., Any], message_type: type[Message]) -> Call
         return stream
 
     async def unary(request: bytes, context: grpc.aio.ServicerContext) -> Any:
-        return await behaviour(convert.decode_request(request, message_type), context)
+        return await behaviour(convert_common.decode_request(request, message_type), context)
 
     return unary
 

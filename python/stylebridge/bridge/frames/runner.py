@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylebridge.bridge.domain import InboundFrame, PackedImage
-from stylebridge.bridge.following import ModelBackends, ModelChoice
+from stylebridge.bridge.core.domain import InboundFrame, PackedImage
+from stylebridge.bridge.swaps.following import ModelBackends, ModelChoice
 from stylebridge.errors import BackendError, InvalidInputError, StyleBridgeError
 from stylebridge.evaluate.fidelity import psnr
 from stylebridge.frames import PixelFormat
@@ -66,6 +66,9 @@ class InferenceRunner:
             max_workers=max(1, workers), thread_name_prefix="stylebridge-inference"
         )
         self._closed = False
+        # Backends that cost microseconds (identity) run on the event loop: a hop to a
+        # worker thread and back costs more than the work (see ``run``).
+        self._inline = all(getattr(b, "runs_inline", False) for b in self._backends)
         # One permit per worker. A stream takes a frame out of its newest-frame-wins slot
         # only once it holds one, so frames never wait in the executor's queue where a
         # newer frame could no longer replace them (with 8 streams they went stale by
@@ -73,6 +76,11 @@ class InferenceRunner:
         self._turns = asyncio.Semaphore(max(1, workers))
         # Backends of registry models, when the server follows model swaps.
         self.models: ModelBackends | None = None
+
+    @property
+    def primary_backend(self) -> InferenceBackend:
+        """The server's own model's first backend (what ``auto`` chose, say)."""
+        return self._backends[0]
 
     @property
     def backend_name(self) -> str:
@@ -95,10 +103,17 @@ class InferenceRunner:
     async def run(
         self, frame: InboundFrame, *, want_pixels: bool, choice: ModelChoice | None = None
     ) -> RunResult:
-        """Stylize ``frame`` in a worker thread; failures come back as ``RunResult.error``."""
+        """Stylize ``frame`` in a worker thread; failures come back as ``RunResult.error``.
+
+        An inline backend (identity) runs here, on the event loop, unless the frame needs
+        the parity PSNR (milliseconds of numpy at 720p) or another model than the server's.
+        """
+        choice = choice or ModelChoice(None)
+        if self._inline and choice.model is None and frame.engine_output is None:
+            return self._job(frame, want_pixels, choice)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, self._job, frame, want_pixels, choice or ModelChoice(None)
+            self._executor, self._job, frame, want_pixels, choice
         )
 
     def _job(self, frame: InboundFrame, want_pixels: bool, choice: ModelChoice) -> RunResult:

@@ -18,8 +18,8 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from stylebridge.bridge.catalog_entries import RegisteredModel
-from stylebridge.bridge.registry import ModelRegistry
+from stylebridge.bridge.swaps.catalog_entries import RegisteredModel
+from stylebridge.bridge.swaps.registry import ModelRegistry
 from stylebridge.errors import BackendError, StyleBridgeError
 from stylebridge.inference.base import BackendKind, InferenceBackend
 
@@ -70,9 +70,11 @@ class ModelBackends:
         default_model_id: str,
         *,
         capacity: int = DEFAULT_CAPACITY,
+        precision: str = "f32",
     ) -> None:
         self._registry = registry
         self._kind = BackendKind(kind)
+        self._precision = precision
         self._default_id = default_model_id
         self._capacity = max(1, capacity)
         self._lock = threading.Lock()
@@ -153,6 +155,16 @@ class ModelBackends:
         from stylebridge.models import onnx_from_bytes
 
         loaded = onnx_from_bytes(model.data, name=model.file or model.model_id)
+        if self._kind is BackendKind.OPENVINO:
+            from stylebridge.inference.openvino_backend import OpenVinoBackend
+
+            return OpenVinoBackend(
+                loaded.proto,
+                model.model_id,
+                pixel=loaded.pixel,
+                fixed_size=loaded.fixed_size,
+                precision=self._precision,
+            )
         return OrtBackend(
             loaded.proto,
             model.model_id,

@@ -30,7 +30,8 @@ import logging
 import threading
 from pathlib import Path
 
-from stylebridge.bridge.catalog_entries import (
+from stylebridge.bridge.core.domain import now_us
+from stylebridge.bridge.swaps.catalog_entries import (
     NCHW,
     PushMetadata,
     RefusedFile,
@@ -38,12 +39,11 @@ from stylebridge.bridge.catalog_entries import (
     RegistryUpdate,
     RemovedModel,
 )
-from stylebridge.bridge.catalog_names import ONNX_SUFFIX as ONNX_SUFFIX
-from stylebridge.bridge.catalog_names import is_ignored_name as is_ignored_name
-from stylebridge.bridge.catalog_names import is_model_file as is_model_file
-from stylebridge.bridge.catalog_names import model_id_for as model_id_for
-from stylebridge.bridge.catalog_names import resolve_in_catalog as resolve_in_catalog
-from stylebridge.bridge.domain import now_us
+from stylebridge.bridge.swaps.catalog_names import ONNX_SUFFIX as ONNX_SUFFIX
+from stylebridge.bridge.swaps.catalog_names import is_ignored_name as is_ignored_name
+from stylebridge.bridge.swaps.catalog_names import is_model_file as is_model_file
+from stylebridge.bridge.swaps.catalog_names import model_id_for as model_id_for
+from stylebridge.bridge.swaps.catalog_names import resolve_in_catalog as resolve_in_catalog
 from stylebridge.errors import InvalidInputError, NotFoundError, StyleBridgeError
 from stylebridge.models.push_load import PushFacts, PushLoader, load_for_push
 from stylebridge.models.safe_paths import check_model_id

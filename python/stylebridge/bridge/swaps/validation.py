@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import onnx
 
-from stylebridge.bridge.catalog_entries import RefusedFile, RegisteredModel, RemovedModel
-from stylebridge.bridge.registry import ModelRegistry
+from stylebridge.bridge.swaps.catalog_entries import RefusedFile, RegisteredModel, RemovedModel
+from stylebridge.bridge.swaps.registry import ModelRegistry
 from stylebridge.engines import checker
 from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine, engine_for_client

@@ -20,16 +20,25 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from stylebridge.bridge.catalog_entries import RefusedFile, RegisteredModel
-from stylebridge.bridge.domain import now_us
-from stylebridge.bridge.following import ModelBackends
-from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.bridge.sessions import Session, SessionRegistry
-from stylebridge.bridge.swap_domain import (
+from stylebridge.bridge.core.domain import now_us
+from stylebridge.bridge.core.sessions import Session, SessionRegistry
+from stylebridge.bridge.swaps.catalog_entries import RefusedFile, RegisteredModel
+from stylebridge.bridge.swaps.following import ModelBackends
+from stylebridge.bridge.swaps.push_state import (
+    TRIGGER_JOIN,
+    TRIGGER_SWAP,
+    TRIGGER_WATCH,
+    Push,
+    SessionPushes,
+    chunks_of,
+    refused_outcome,
+    runs_model,
+)
+from stylebridge.bridge.swaps.registry import ModelRegistry
+from stylebridge.bridge.swaps.swap_domain import (
     RECORDED,
     ChunkTransform,
     OutgoingChunk,
@@ -38,48 +47,20 @@ from stylebridge.bridge.swap_domain import (
     swap_record,
     with_ack,
 )
-from stylebridge.bridge.validation import Validator, push_target
+from stylebridge.bridge.swaps.validation import Validator, push_target
 from stylebridge.errors import InvalidInputError, NotFoundError, StateError
-from stylebridge.protocol import ModelRef, SwapOutcome, SwapResult
+from stylebridge.protocol import SwapOutcome, SwapResult
 from stylebridge.store import Store
 
 _log = logging.getLogger(__name__)
 
-# Why a push was started, as the store and the tables name it.
-TRIGGER_SWAP = "swap"
-TRIGGER_WATCH = "watch"
-TRIGGER_JOIN = "join"
-
-# Push ids a session remembers after their outcome, to accept a late ack.
-_RECENT_PUSHES = 64
 
 
-def _future() -> asyncio.Future[object]:
-    return asyncio.get_running_loop().create_future()
 
 
-@dataclass
-class _Push:
-    """One push on its way: ``sent`` resolves with push_ms, ``ack`` with the client's ack."""
-
-    push_id: str
-    model: RegisteredModel
-    trigger: str
-    requested_at_us: int
-    started: float
-    sent: asyncio.Future[float] = field(default_factory=_future)  # type: ignore[assignment]
-    ack: asyncio.Future[ReceivedAck] = field(default_factory=_future)  # type: ignore[assignment]
 
 
-class _SessionPushes:
-    """Push state of one session."""
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[_Push] = asyncio.Queue()
-        self.lock = asyncio.Lock()
-        self.pending: dict[str, _Push] = {}
-        # push id -> outcome of pushes already decided (for late acks).
-        self.recent: deque[tuple[str, SwapOutcome]] = deque(maxlen=_RECENT_PUSHES)
 
 
 class PushManager:
@@ -107,7 +88,7 @@ class PushManager:
         self._ack_timeout_s = ack_timeout_s
         self._backends = backends
         self.chunk_transform = chunk_transform
-        self._state: dict[str, _SessionPushes] = {}
+        self._state: dict[str, SessionPushes] = {}
         self._tasks: set[asyncio.Future[object]] = set()
 
     @property
@@ -118,10 +99,10 @@ class PushManager:
     def validator(self) -> Validator:
         return self._validator
 
-    def _of(self, session: Session) -> _SessionPushes:
+    def _of(self, session: Session) -> SessionPushes:
         state = self._state.get(session.session_id)
         if state is None:
-            state = self._state[session.session_id] = _SessionPushes()
+            state = self._state[session.session_id] = SessionPushes()
         return state
 
     # --- the Models stream ----------------------------------------------------------
@@ -141,7 +122,7 @@ class PushManager:
         session.models_open = True
         session.pinned = pinned
         ended = asyncio.ensure_future(session.wait_ended())
-        getter: asyncio.Future[_Push] | None = None
+        getter: asyncio.Future[Push] | None = None
         try:
             self._maybe_bring_up_to_date(session)
             while True:
@@ -152,7 +133,7 @@ class PushManager:
                     return
                 push = getter.result()
                 try:
-                    for chunk in self._chunks(push):
+                    for chunk in chunks_of(push, self._chunk_bytes, self.chunk_transform):
                         yield chunk
                 except BaseException:
                     if not push.sent.done():
@@ -177,31 +158,10 @@ class PushManager:
                 if not push.sent.done():
                     push.sent.set_exception(StateError("the Models stream closed"))
 
-    def _chunks(self, push: _Push) -> list[OutgoingChunk]:
-        model = push.model
-        data = memoryview(model.data)
-        size = len(data)
-        step = self._chunk_bytes
-        chunks = []
-        for offset in range(0, max(size, 1), step):
-            chunk = OutgoingChunk(
-                push_id=push.push_id,
-                model=model.ref,
-                total_bytes=size,
-                offset=offset,
-                data=data[offset : offset + step],
-                last=offset + step >= size,
-                metadata=model.metadata if offset == 0 else None,
-            )
-            if self.chunk_transform is not None:
-                chunk = self.chunk_transform(chunk)
-            chunks.append(chunk)
-        return chunks
-
     def _maybe_bring_up_to_date(self, session: Session) -> None:
         """A late joiner (not pinned) gets the current model when it runs another one."""
         current = self._registry.current
-        if current is None or session.pinned or _runs(session, current):
+        if current is None or session.pinned or runs_model(session, current):
             return
         self.spawn(self.push(session, current, TRIGGER_JOIN))
 
@@ -230,7 +190,7 @@ class PushManager:
     async def _push_locked(
         self,
         session: Session,
-        state: _SessionPushes,
+        state: SessionPushes,
         model: RegisteredModel,
         trigger: str,
         timeout_s: float | None,
@@ -251,7 +211,7 @@ class PushManager:
                 else ("the client has no Models stream open (it does not take pushes)")
             )
             return replace(base, reason=why, completed_at_us=now_us())
-        if _runs(session, model):
+        if runs_model(session, model):
             return replace(
                 base,
                 result=SwapResult.UNCHANGED,
@@ -271,7 +231,7 @@ class PushManager:
                 "session %s: %s refused: %s", session.session_id, model.model_id, verdict.reason
             )
             return self._finish(session, outcome)
-        push = _Push(
+        push = Push(
             push_id=uuid.uuid4().hex,
             model=model,
             trigger=trigger,
@@ -423,18 +383,7 @@ class PushManager:
         for session in self._sessions.open_sessions():
             if not session.models_open or session.pinned:
                 continue
-            now = now_us()
-            outcome = SwapOutcome(
-                session_id=session.session_id,
-                result=SwapResult.REFUSED,
-                to_model=ModelRef(model_id=refused.model_id, sha256=refused.sha256),
-                from_model=session.active_model,
-                reason=refused.error,
-                requested_at_us=now,
-                completed_at_us=now,
-                trigger=TRIGGER_WATCH,
-            )
-            outcomes.append(self._finish(session, outcome))
+            outcomes.append(self._finish(session, refused_outcome(session, refused)))
         return outcomes
 
     async def close(self) -> None:
@@ -444,15 +393,3 @@ class PushManager:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _runs(session: Session, model: RegisteredModel) -> bool:
-    """Whether the client already runs exactly ``model``."""
-    active = session.active_model
-    if active.sha256:
-        return active.sha256 == model.sha256
-    # A client that names no sha256 (allowed) runs it when id and version both match.
-    return bool(active.version) and (active.model_id, active.version) == (
-        model.model_id,
-        model.ref.version,
-    )

@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 import grpc.aio
 
-from stylebridge.bridge import convert, convert_models
-from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.recording import record_session
-from stylebridge.bridge.servicer import decoding
-from stylebridge.bridge.sessions import SessionRegistry
-from stylebridge.bridge.validation import list_models
+from stylebridge.bridge.control import convert as convert_control
+from stylebridge.bridge.control.recording import record_session
+from stylebridge.bridge.core import convert_common
+from stylebridge.bridge.core.sessions import SessionRegistry
+from stylebridge.bridge.frames import convert
+from stylebridge.bridge.frames.servicer import decoding
+from stylebridge.bridge.swaps import convert as convert_swaps
+from stylebridge.bridge.swaps.push import PushManager
+from stylebridge.bridge.swaps.validation import list_models
 from stylebridge.errors import StateError
 from stylebridge.store import StoreHealth
 from stylebridge.v1 import control_pb2, control_pb2_grpc
@@ -54,51 +57,51 @@ class ControlServicer(control_pb2_grpc.ControlServicer):
     ) -> control_pb2.SwapResponse:
         """Push a model to sessions and answer once every one acked, refused or timed out."""
         pushes = self._need_pushes()
-        request_fields = convert_models.swap_request_from_proto(request)
+        request_fields = convert_swaps.swap_request_from_proto(request)
         model_id, session_ids, all_sessions, timeout_s = request_fields
         model, outcomes = await pushes.swap(
             model_id, session_ids, all_sessions=all_sessions, timeout_s=timeout_s
         )
-        return convert_models.swap_response_to_proto(model.ref, outcomes)
+        return convert_swaps.swap_response_to_proto(model.ref, outcomes)
 
     async def ListModels(
         self, request: control_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> control_pb2.ListModelsResponse:
         pushes = self._need_pushes()
         listing = await asyncio.to_thread(list_models, pushes.registry, pushes.validator)
-        return convert_models.models_to_proto(listing)
+        return convert_swaps.models_to_proto(listing)
 
     async def ListSessions(
         self, request: control_pb2.ListSessionsRequest, context: grpc.aio.ServicerContext
     ) -> control_pb2.ListSessionsResponse:
         health = self._store_health() if self._store_health is not None else None
-        return convert_models.sessions_to_proto([s.summary() for s in self._registry], health)
+        return convert_control.sessions_to_proto([s.summary() for s in self._registry], health)
 
     async def GetSessionStats(
         self, request: control_pb2.GetSessionStatsRequest, context: grpc.aio.ServicerContext
     ) -> control_pb2.SessionStats:
-        session = self._registry.get(convert.session_id_of(request))
-        return convert_models.stats_to_proto(session.stats())
+        session = self._registry.get(convert_common.session_id_of(request))
+        return convert_control.stats_to_proto(session.stats())
 
     async def WatchSessionStats(
         self, request: control_pb2.WatchSessionStatsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[control_pb2.SessionStats]:
         """Statistics now, then every interval until the caller cancels."""
-        session = self._registry.get(convert.session_id_of(request))
+        session = self._registry.get(convert_common.session_id_of(request))
         interval_s = clamp_interval_ms(convert.watch_interval_ms(request)) / 1000.0
         while True:
-            yield convert_models.stats_to_proto(session.stats())
+            yield convert_control.stats_to_proto(session.stats())
             await asyncio.sleep(interval_s)
 
     async def RecordFrames(
         self, request: control_pb2.RecordRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[control_pb2.RecordedFrame]:
-        """Kept frames of a session as they arrive (see ``bridge.recording``)."""
-        session_id, policy = convert_models.record_request_from_proto(request)
+        """Kept frames of a session as they arrive (see ``bridge.control.recording``)."""
+        session_id, policy = convert_control.record_request_from_proto(request)
         session = self._registry.get(session_id)
         async with contextlib.aclosing(record_session(session, policy)) as frames:
             async for kept in frames:
-                yield convert_models.recorded_frame_to_proto(kept.frame, kept.mean_change)
+                yield convert_control.recorded_frame_to_proto(kept.frame, kept.mean_change)
 
 
 def add_control_servicer(servicer: ControlServicer, server: grpc.aio.Server) -> None:

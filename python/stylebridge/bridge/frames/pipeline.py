@@ -35,18 +35,19 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from stylebridge.bridge.domain import (
+from stylebridge.bridge.core.domain import (
     MAX_SEQUENCE,
     FrameOutcome,
     FrameRejection,
     InboundFrame,
     RejectionOutcome,
 )
-from stylebridge.bridge.runner import InferenceRunner
-from stylebridge.bridge.sessions import Session
+from stylebridge.bridge.core.sessions import Session
+from stylebridge.bridge.frames.frame_rows import FrameRows
+from stylebridge.bridge.frames.runner import InferenceRunner
 from stylebridge.errors import InvalidInputError, StyleBridgeError
 from stylebridge.protocol import FrameStatus
-from stylebridge.store import FrameRecord, Store
+from stylebridge.store import FrameRecord
 
 # Rejected frames in a row after which a stream ends (a client sending only garbage
 # must not keep the server busy forever).
@@ -69,7 +70,7 @@ class FramePipeline:
         self,
         session: Session,
         runner: InferenceRunner | None,
-        store: Store,
+        store: FrameRows,
         *,
         queue_depth: int,
         max_unanswered: int,

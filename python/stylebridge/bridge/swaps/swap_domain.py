@@ -10,8 +10,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from stylebridge.bridge.catalog_entries import PushMetadata
-from stylebridge.bridge.domain import now_us
+from stylebridge.bridge.core.domain import now_us
+from stylebridge.bridge.swaps.catalog_entries import PushMetadata
 from stylebridge.errors import InvalidInputError
 from stylebridge.protocol import ModelRef, SwapOutcome, SwapResult
 from stylebridge.store import SwapRecord

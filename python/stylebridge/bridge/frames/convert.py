@@ -1,11 +1,12 @@
-"""Protobuf <-> domain for the server: sessions, frames and statistics.
+"""Protobuf <-> domain for the Bridge service: Hello and frames in and out.
 
-With ``convert_models`` (pushes, swaps, recording, Control statistics) the only server
-modules that touch messages.
+With ``core.convert_common``, ``swaps.convert`` (pushes, swaps, model listings) and
+``control.convert`` (recording, Control statistics) the only server modules that
+touch messages.
 
 Incoming messages are validated here, field by field, against the proto contract and
 the server's limits; what leaves this module is plain data (``protocol``,
-``bridge.domain``) that the rest of the server can trust.
+``bridge.core.domain``) that the rest of the server can trust.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import time
 from collections.abc import Mapping
 
 import numpy as np
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import DecodeError
 
-from stylebridge.bridge.domain import (
+from stylebridge.bridge.core.convert_common import (
+    check_text,
+    model_ref_from_proto,
+    model_ref_to_proto,
+)
+from stylebridge.bridge.core.domain import (
     MAX_SEQUENCE,
     FrameOutcome,
     FrameRejection,
@@ -35,7 +41,6 @@ from stylebridge.protocol import (
     FrameStatus,
     HelloReply,
     HelloRequestInfo,
-    ModelRef,
     TimingMethod,
     parse_wire_enum,
 )
@@ -45,16 +50,6 @@ from stylebridge.wire import Blob, join_blobs, split_blobs
 # --- any request -------------------------------------------------------------------
 
 
-def decode_request(data: bytes, message_type: type[Message]) -> Message:
-    """``data`` parsed as ``message_type``; InvalidInputError (not grpc's UNKNOWN) when
-    the bytes are not such a message."""
-    try:
-        return message_type.FromString(data)
-    except DecodeError as exc:
-        name = message_type.DESCRIPTOR.full_name
-        raise InvalidInputError(
-            f"malformed {name} message ({exc}); send a {name} encoded as protobuf"
-        ) from exc
 
 
 # --- Hello ------------------------------------------------------------------------
@@ -65,17 +60,10 @@ def protocol_version_of(request: bridge_pb2.HelloRequest) -> int:
     return int(request.protocol_version)
 
 
-# Longest free-text field a client may send (names, versions, model ids), characters.
-MAX_TEXT = 256
 # Most entries in HelloRequest.capabilities.pixel_formats.
 MAX_PIXEL_FORMATS = 16
 
 
-def _text(value: str, what: str) -> str:
-    """``value`` when it is short enough to log and store; InvalidInputError otherwise."""
-    if len(value) > MAX_TEXT:
-        raise InvalidInputError(f"{what} has {len(value)} characters; send at most {MAX_TEXT}")
-    return value
 
 
 def hello_from_proto(request: bridge_pb2.HelloRequest) -> HelloRequestInfo:
@@ -91,9 +79,9 @@ def hello_from_proto(request: bridge_pb2.HelloRequest) -> HelloRequestInfo:
         "platform",
         "client_name",
     ):
-        _text(getattr(client, name), f"HelloRequest.client.{name}")
-    _text(request.active_model.model_id, "HelloRequest.active_model.model_id")
-    _text(request.active_model.sha256, "HelloRequest.active_model.sha256")
+        check_text(getattr(client, name), f"HelloRequest.client.{name}")
+    check_text(request.active_model.model_id, "HelloRequest.active_model.model_id")
+    check_text(request.active_model.sha256, "HelloRequest.active_model.sha256")
     if len(caps.pixel_formats) > MAX_PIXEL_FORMATS:
         raise InvalidInputError(
             f"HelloRequest.capabilities.pixel_formats lists {len(caps.pixel_formats)} formats; "
@@ -147,34 +135,15 @@ def hello_to_proto(reply: HelloReply) -> bridge_pb2.HelloResponse:
     )
 
 
-def model_ref_from_proto(ref: common_pb2.ModelRef) -> ModelRef:
-    return ModelRef(model_id=ref.model_id, version=int(ref.version), sha256=ref.sha256)
 
 
-def model_ref_to_proto(ref: ModelRef) -> common_pb2.ModelRef:
-    return common_pb2.ModelRef(model_id=ref.model_id, version=ref.version, sha256=ref.sha256)
 
 
 # --- Frames -----------------------------------------------------------------------
 
 
-SessionScoped = (
-    bridge_pb2.ModelsRequest
-    | bridge_pb2.ModelAck
-    | control_pb2.GetSessionStatsRequest
-    | control_pb2.WatchSessionStatsRequest
-    | control_pb2.RecordRequest
-)
 
 
-def session_id_of(message: SessionScoped) -> str:
-    """The session a request names; InvalidInputError when it names none."""
-    if not message.session_id:
-        name = type(message).DESCRIPTOR.name
-        raise InvalidInputError(
-            f"{name}.session_id is empty; send the session_id from HelloResponse"
-        )
-    return message.session_id
 
 
 def watch_interval_ms(request: control_pb2.WatchSessionStatsRequest) -> int:
@@ -263,7 +232,7 @@ def _frame_of(
             f"frame {sequence} capture_time_us is {capture_time_us}; send microseconds since "
             "the Unix epoch (>= 0; 0 when not known)"
         )
-    _text(message.model_id, f"frame {sequence} model_id")
+    check_text(message.model_id, f"frame {sequence} model_id")
     if not message.HasField("image"):
         raise InvalidInputError(f"frame {sequence} has no image; set FrameUp.image")
     image = message.image

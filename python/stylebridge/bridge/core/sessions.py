@@ -18,7 +18,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
-from stylebridge.bridge.domain import InboundFrame, now_us
+from stylebridge.bridge.core.domain import InboundFrame, now_us
 from stylebridge.errors import LimitExceededError, NotFoundError, StateError, StyleBridgeError
 from stylebridge.protocol import (
     ClientCapabilities,

@@ -5,11 +5,14 @@ A file counts only when it is complete. Writers differ:
 * **temp file, then rename** (``stylebridge optimize``, most tools): the temporary
   names (``*.tmp``, ``.*``, ``*~``, ``*.part``, ``*.crdownload``) are ignored and the
   file appears whole under its final name;
-* **editors and copy tools writing in place**, and **slow copies**: the file is taken
-  only once its size and mtime have stood still for ``settle_s`` (a copy in progress
-  keeps moving its mtime) *and* it loads as an ONNX style model. A file that stands
-  still half written is reported as refused (it does not parse) and taken when the
-  rest arrives, which changes it again.
+* **editors and copy tools writing in place**, and **slow copies**: on Linux the file
+  is taken as soon as its writer closes it (inotify's IN_CLOSE_WRITE, through
+  asyncinotify: watchfiles reports only added/modified/deleted), or moves it in
+  (IN_MOVED_TO). Without those events (other systems, polling, a writer that never
+  closes) it is taken once its size and mtime have stood still for ``settle_s`` (a copy
+  in progress keeps moving its mtime). Either way it must load as an ONNX style model:
+  a file closed or standing still half written is reported as refused (it does not
+  parse) and taken when the rest arrives, which changes it again.
 
 One write can raise several events (created, modified...); the registry dedupes by
 sha256, so one write makes at most one new version and one push.
@@ -36,6 +39,7 @@ import contextlib
 import logging
 import os
 import stat
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import CancelledError, ThreadPoolExecutor
@@ -43,9 +47,9 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.catalog_names import ONNX_SUFFIX, is_ignored_name, is_model_file
-from stylebridge.bridge.registry import ModelRegistry
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.catalog_names import ONNX_SUFFIX, is_ignored_name, is_model_file
+from stylebridge.bridge.swaps.registry import ModelRegistry
 from stylebridge.errors import NotFoundError, StyleBridgeError
 from stylebridge.models.push_load import ProcessLoader
 
@@ -98,6 +102,10 @@ class CatalogWatcher:
         # Set when the folder came back: the next watch round rescans it.
         self._rescan = False
         self._noted: set[str] = set()
+        # (size, mtime) of each file when its writer closed it: watchfiles' events for
+        # that same write, arriving after, must not restart the settle wait.
+        self._closed: dict[Path, tuple[int, int]] = {}
+        self._use_close_events = sys.platform == "linux" and not force_polling
 
     async def start(self) -> None:
         """Register the files already there (no pushes: none of them is news), then watch
@@ -165,17 +173,56 @@ class CatalogWatcher:
             yield_on_timeout=True,
             rust_timeout=200,
         )
+        closes = (
+            asyncio.create_task(self._close_events(), name="catalog-close-events")
+            if self._use_close_events
+            else None
+        )
         self._ready.set()
-        async with contextlib.aclosing(watch) as rounds:
-            async for changes in rounds:
-                if _identity(self._folder) != identity:
-                    return  # deleted (or replaced): the next round finds out which
-                if self._rescan:
-                    self._rescan = False
-                    self._registry.mark_catalog_present()
-                    self._schedule_existing()
-                for _change, name in changes:
-                    self._schedule(Path(name))
+        try:
+            async with contextlib.aclosing(watch) as rounds:
+                async for changes in rounds:
+                    if _identity(self._folder) != identity:
+                        return  # deleted (or replaced): the next round finds out which
+                    if self._rescan:
+                        self._rescan = False
+                        self._registry.mark_catalog_present()
+                        self._schedule_existing()
+                    for _change, name in changes:
+                        self._on_change(Path(name))
+        finally:
+            if closes is not None:
+                closes.cancel()
+                await asyncio.gather(closes, return_exceptions=True)
+
+    async def _close_events(self) -> None:
+        """Linux: a model file closed after writing (or moved in) is complete now."""
+        from asyncinotify import Inotify, Mask
+
+        try:
+            with Inotify() as inotify:
+                inotify.add_watch(self._folder, Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.ONLYDIR)
+                async for event in inotify:
+                    if event.name is None or not is_model_file(str(event.name)):
+                        continue
+                    path = self._folder / str(event.name)
+                    stood = _stat(path)
+                    if stood is not None:
+                        self._closed[path] = stood
+                        self._schedule(path, complete=True)
+        except OSError as exc:  # no inotify here (limits, containers): settle_s alone
+            _log.info(
+                "close-after-write events unavailable (%s); files settle for %.2f s",
+                exc,
+                self._settle_s,
+            )
+
+    def _on_change(self, path: Path) -> None:
+        """A watchfiles event: settle ``path`` unless its writer closed it as it is now."""
+        closed = self._closed.get(path)
+        if closed is not None and closed == _stat(path):
+            return  # the close event of this very write came first: already being taken
+        self._schedule(path)
 
     async def _wait_for_folder(self) -> None:
         """The folder is gone: mark the catalog missing, then wait for it to come back."""
@@ -230,12 +277,15 @@ class CatalogWatcher:
             )
         return False
 
-    def _schedule(self, path: Path) -> None:
-        """(Re)start the settle check of ``path``: the newest event wins."""
+    def _schedule(self, path: Path, *, complete: bool = False) -> None:
+        """(Re)start the settle check of ``path``: the newest event wins. ``complete``:
+        its writer closed it, so it is read at once instead of after ``settle_s``."""
         old = self._pending.pop(path, None)
         if old is not None:
             old.cancel()
-        task = asyncio.create_task(self._settle_then_add(path), name=f"settle {path.name}")
+        task = asyncio.create_task(
+            self._settle_then_add(path, complete=complete), name=f"settle {path.name}"
+        )
         self._pending[path] = task
         task.add_done_callback(lambda t, p=path: self._forget(p, t))
 
@@ -245,15 +295,18 @@ class CatalogWatcher:
         if not task.cancelled() and task.exception() is not None:
             _log.error("watching %s failed", path.name, exc_info=task.exception())
 
-    async def _settle_then_add(self, path: Path) -> None:
-        """Wait until ``path`` stood still for ``settle_s``, then register it."""
+    async def _settle_then_add(self, path: Path, *, complete: bool = False) -> None:
+        """Wait until ``path`` stood still for ``settle_s`` (not when ``complete``: its
+        writer closed it as it is), then register it."""
         while True:
             before = _stat(path)
             if before is None:
                 await self._removed(path)
                 return
+            if complete and self._closed.get(path) != before:
+                complete = False  # written again since the close: settle as usual
             quiet_for = time.time() - before[1] / 1e9
-            if quiet_for < self._settle_s:
+            if not complete and quiet_for < self._settle_s:
                 await asyncio.sleep(self._settle_s - quiet_for)
                 continue
             loop = asyncio.get_running_loop()
@@ -262,6 +315,7 @@ class CatalogWatcher:
             except NotFoundError:
                 return
             if _stat(path) != before:
+                complete = False
                 continue  # written to while it was read: wait for it to settle again
             await self._notify(update)
             return

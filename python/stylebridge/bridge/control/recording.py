@@ -19,9 +19,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from stylebridge.bridge.domain import InboundFrame
-from stylebridge.bridge.recorder import FrameSelector, SelectionPolicy
-from stylebridge.bridge.sessions import Session
+from stylebridge.bridge.control.recorder import FrameSelector, SelectionPolicy
+from stylebridge.bridge.core.domain import InboundFrame
+from stylebridge.bridge.core.sessions import Session
 from stylebridge.errors import StateError
 
 _log = logging.getLogger(__name__)

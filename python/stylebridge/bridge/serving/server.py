@@ -20,18 +20,18 @@ from pathlib import Path
 import grpc
 import grpc.aio
 
-from stylebridge.bridge.catalog_entries import RegistryUpdate
-from stylebridge.bridge.control import ControlServicer, add_control_servicer
-from stylebridge.bridge.following import ModelBackends
-from stylebridge.bridge.interceptors import ErrorInterceptor, TokenInterceptor
-from stylebridge.bridge.push import PushManager
-from stylebridge.bridge.registry import ModelRegistry
-from stylebridge.bridge.runner import BackendFactory, InferenceRunner
-from stylebridge.bridge.servicer import BridgeDeps, BridgeServicer, add_bridge_servicer
-from stylebridge.bridge.sessions import SessionRegistry
-from stylebridge.bridge.swap_domain import ChunkTransform
-from stylebridge.bridge.validation import Validator
-from stylebridge.bridge.watcher import CatalogWatcher
+from stylebridge.bridge.control.servicer import ControlServicer, add_control_servicer
+from stylebridge.bridge.core.sessions import SessionRegistry
+from stylebridge.bridge.frames.runner import BackendFactory, InferenceRunner
+from stylebridge.bridge.frames.servicer import BridgeDeps, BridgeServicer, add_bridge_servicer
+from stylebridge.bridge.serving.interceptors import ErrorInterceptor, TokenInterceptor
+from stylebridge.bridge.swaps.catalog_entries import RegistryUpdate
+from stylebridge.bridge.swaps.following import ModelBackends
+from stylebridge.bridge.swaps.push import PushManager
+from stylebridge.bridge.swaps.registry import ModelRegistry
+from stylebridge.bridge.swaps.swap_domain import ChunkTransform
+from stylebridge.bridge.swaps.validation import Validator
+from stylebridge.bridge.swaps.watcher import CatalogWatcher
 from stylebridge.config import ServerConfig, format_address
 from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.inference.base import BackendKind, InferenceBackend
@@ -77,6 +77,10 @@ def default_backend_factory(config: ServerConfig) -> BackendFactory | None:
     from stylebridge.inference.factory import create_backend
 
     model, kind = config.model, config.backend
+    if kind is BackendKind.AUTO and model is not None:
+        from stylebridge.inference.auto import auto_factory
+
+        return auto_factory(model)
     return lambda: create_backend(model, kind)
 
 
@@ -152,6 +156,15 @@ class BridgeServer:
     def python_backend(self) -> str:
         """Backend description, or "none" when the server only records frames."""
         return self._deps.python_backend if self._deps else "none"
+
+    @property
+    def backend_choice(self) -> str:
+        """Why ``--backend auto`` chose the backend it did; empty without an auto choice."""
+        from stylebridge.inference.auto import AutoBackend
+
+        runner = self._deps.runner if self._deps else None
+        backend = runner.primary_backend if runner is not None else None
+        return backend.choice.reason if isinstance(backend, AutoBackend) else ""
 
     @property
     def python_model(self) -> ModelRef:
@@ -263,8 +276,12 @@ class BridgeServer:
         registry = ModelRegistry(config.catalog, max_model_bytes=limits.max_model_bytes)
         backends = None
         if runner is not None:
-            kind = BackendKind.IDENTITY if self._backend is not None else config.backend
-            backends = ModelBackends(registry, kind, runner.model_id)
+            from stylebridge.inference.auto import followed_kind
+
+            kind, precision = followed_kind(runner.primary_backend, config.backend)
+            if self._backend is not None:
+                kind, precision = BackendKind.IDENTITY, "f32"
+            backends = ModelBackends(registry, kind, runner.model_id, precision=precision)
             runner.models = backends
         pushes = PushManager(
             registry=registry,
