@@ -378,9 +378,10 @@ async def test_the_client_command_reconnects_across_a_server_restart(tmp_path: P
 
 
 def _says_server_lost(error: str) -> bool:
-    # A peer killed mid-stream reaches grpc-core as UNAVAILABLE, or, when the kill cuts a
-    # frame in half on a loaded machine, as INTERNAL "Internal error from Core" (seen in a
-    # CI-like run at load 10); both are retried, and both must name the server.
+    # A peer killed mid-stream reaches the client as UNAVAILABLE, or, when a frame's write
+    # loses the race with the end of the stream, as INTERNAL "Internal error from Core":
+    # grpcio's aio client overwrites the status in that case (grpc/grpc#36066; seen in a
+    # CI-like run at load 10). The client retries both; both must name the server.
     return (
         "cannot reach" in error
         or "no answer" in error
