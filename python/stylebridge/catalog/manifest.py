@@ -186,6 +186,8 @@ class Variant(_Frozen):
     engines: tuple[EngineVerdict, ...] = ()
     created_at: float = Field(default_factory=time.time)
     build_seconds: float = 0.0
+    # Where it was built: "local", or the Ray node and process (optimize --ray).
+    built_on: str = ""
     notes: str = ""
 
 

@@ -31,6 +31,10 @@ def register(app: typer.Typer) -> None:
         resolution: Annotated[list[str] | None, typer.Option(
             "--resolution", help="Latency resolution WIDTHxHEIGHT (repeat for several); "
             "overrides the recipe set's.")] = None,
+        ray: Annotated[str | None, typer.Option(
+            "--ray", metavar="ADDRESS", help="Build the variants as tasks on Ray: 'local' "
+            "starts Ray here with this machine's CPUs; 'auto' or ray://HOST:PORT joins a "
+            "cluster. Overrides the recipe file's [ray] address.")] = None,
     ) -> None:
         """Build, measure and engine-check every variant of a recipe set into a catalog."""
         from rich.console import Console
@@ -43,9 +47,12 @@ def register(app: typer.Typer) -> None:
         failures: list[str] = []
 
         def show(event: OptimizeEvent) -> None:
+            if event.kind is EventKind.CLUSTER:
+                console.print(f"[bold cyan]{event.detail}[/]")
+                return
             style = {EventKind.START: "cyan", EventKind.BUILT: "green",
                      EventKind.REUSED: "green", EventKind.SKIPPED: "yellow",
-                     EventKind.FAILED: "bold red"}[event.kind]
+                     EventKind.FAILED: "bold red", EventKind.CLUSTER: "cyan"}[event.kind]
             detail = f" ({event.detail})" if event.detail else ""
             console.print(f"[{style}][{event.index}/{event.total - 1}] {event.kind.value}[/] "
                           f"{event.variant_id}{detail}")
@@ -60,7 +67,7 @@ def register(app: typer.Typer) -> None:
                                           warmup=recipes.latency.warmup)
                 recipes = recipes.model_copy(update={"latency": latency})
             manifest = optimize(model, frames, out, recipes, rebuild, show,
-                                training_progress=True)
+                                training_progress=True, ray=ray)
         except StyleBridgeError as exc:
             err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from exc

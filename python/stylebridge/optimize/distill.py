@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,6 +98,7 @@ class DistillResult:
     steps: int  # steps done in total, including those before a resume
     seconds: float  # wall time of this call
     stopped_by_budget: bool
+    resumed_at: int = 0  # the checkpoint's step this call continued from (0: a fresh run)
 
 
 def distill(
@@ -105,12 +106,14 @@ def distill(
     student: nn.Module,
     frames: Sequence[Path],
     config: DistillConfig,
-    progress: bool = True,
+    progress: bool | Callable[[str, int | None, int | None], None] = True,
 ) -> DistillResult:
     """Train ``student`` (in place) to reproduce ``teacher`` on crops of ``frames``.
 
     The teacher is frozen and put in eval mode. With ``config.resume`` and a
     checkpoint in ``config.checkpoint_dir``, training continues at the saved step.
+    ``progress``: a rich bar here, or a function told (text, step, steps) about twice a
+    second (a Ray worker reports to the driver's bars that way).
     Raises NotFoundError (no frames), InvalidInputError (a checkpoint from another
     run or student) and ModelLoadError (an unreadable checkpoint).
     """
@@ -179,6 +182,7 @@ def distill(
         steps=step,
         seconds=time.perf_counter() - started,
         stopped_by_budget=stopped,
+        resumed_at=start_step,
     )
 
 
@@ -267,8 +271,11 @@ def _device_of(module: nn.Module) -> torch.device:
 class _Progress:
     """A rich progress bar with the running loss and ETA; nothing when disabled."""
 
-    def __init__(self, enabled: bool, total: int, done: int) -> None:
-        self._enabled = enabled
+    def __init__(self, enabled: bool | Callable[[str, int | None, int | None], None],
+                 total: int, done: int) -> None:
+        self._report = enabled if callable(enabled) else None
+        self._enabled = enabled is True
+        self._reported_at = 0.0
         self._total = total
         self._done = done
         self._bar: Any = None
@@ -303,8 +310,14 @@ class _Progress:
 
     def advance(self, loss: float) -> None:
         self._smoothed = loss if self._smoothed is None else 0.9 * self._smoothed + 0.1 * loss
+        self._done += 1
         if self._bar is not None:
             self._bar.update(self._task, advance=1, loss=f"{self._smoothed:.4f}")
+        now = time.monotonic()
+        if self._report is not None and (now - self._reported_at >= 0.5
+                                         or self._done == self._total):
+            self._reported_at = now
+            self._report(f"distill, loss {self._smoothed:.4f}", self._done, self._total)
 
     def __exit__(self, *exc_info: object) -> None:
         if self._bar is not None:

@@ -20,6 +20,7 @@ training (distillation, structured pruning's fine-tuning) and calibration use th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
@@ -33,17 +34,25 @@ import numpy as np
 import onnx
 
 from stylebridge import catalog as cat
-from stylebridge.engines.checker import check_engines
-from stylebridge.engines.findings import Verdict
-from stylebridge.engines.targets import Engine
-from stylebridge.errors import NotFoundError, StyleBridgeError
-from stylebridge.evaluate.flops import count_flops
+from stylebridge.atomic import write_bytes_atomically
+from stylebridge.errors import NotFoundError
 from stylebridge.evaluate.latency import LatencySpec, measure_interleaved, speedups
-from stylebridge.evaluate.variant_eval import evaluate_fidelity, teacher_outputs
+from stylebridge.evaluate.variant_eval import teacher_outputs
 from stylebridge.file_kinds import CHECKPOINT_SUFFIXES
 from stylebridge.frames import load_image, resize
 from stylebridge.optimize import recipes as rc
-from stylebridge.optimize.quantize import quantize
+from stylebridge.optimize.build_job import (
+    BuildJob,
+    BuildResult,
+    Executor,
+    FileRef,
+    LocalExecutor,
+    Payload,
+)
+from stylebridge.optimize.measure import engine_verdicts, measure
+
+__all__ = ["EventKind", "OptimizeEvent", "engine_verdicts", "image_paths", "optimize",
+           "split_frames", "variant_id_for"]
 
 _log = logging.getLogger(__name__)
 
@@ -57,6 +66,7 @@ class EventKind(StrEnum):
     REUSED = "reused"
     SKIPPED = "skipped"
     FAILED = "failed"
+    CLUSTER = "cluster"  # optimize --ray: the cluster joined (detail: size, dashboard link)
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,11 @@ class _Run:
         self.training_progress = training_progress
         self.manifest = cat.load_manifest(self.out)
         self.teacher_module: object | None = None  # torch TransformerNet for .pth sources
+        self.frames: _Frames | None = None  # with the teacher's outputs, once computed
+        # Checkpoints of training runs in progress: a retried task or a re-run resumes
+        # from them. On a cluster, [ray] storage names a path every node mounts.
+        storage = recipes.ray.storage if recipes.ray.enabled else None
+        self.storage = (Path(storage) if storage else self.out / WORK_DIR).resolve()
 
     def emit(self, kind: EventKind, vid: str, index: int, detail: str = "") -> None:
         total = len(self.recipes.recipes) + 1
@@ -149,29 +164,51 @@ class _Run:
 def optimize(model_path: Path, frames_dir: Path, out_catalog: Path,
              recipes: rc.RecipeSet | str | Path, rebuild: bool = False,
              progress: ProgressCallback | None = None, *,
-             training_progress: bool = False) -> cat.Manifest:
+             training_progress: bool = False, ray: str | None = None) -> cat.Manifest:
     """Build and measure every variant of ``recipes`` from ``model_path`` into ``out_catalog``.
 
     ``model_path`` is a ``.pth`` checkpoint (every recipe) or an ``.onnx`` file (the ONNX
     recipes only; torch recipes are skipped with a note). Returns the final manifest.
     A recipe that fails is reported through ``progress`` and logged, the others go on.
+    ``ray`` (or the recipe set's ``[ray] address``): build the variants as Ray tasks on
+    that cluster (``local``, ``auto``, ``ray://host:port``); the catalog is the same.
     """
     model_path = Path(model_path)
     if not model_path.is_file():
         raise NotFoundError(f"model {model_path} does not exist")
     if not isinstance(recipes, rc.RecipeSet):
         recipes = rc.load_recipes(recipes)  # "quick", "default" or a TOML path
+    if ray is not None:
+        recipes = recipes.model_copy(update={"ray": rc.ray_address(recipes.ray, ray)})
     recipes = recipes.check()
     run = _Run(model_path, out_catalog, recipes, rebuild, progress, training_progress)
-    frames = _load_frames(frames_dir, recipes)
-    run.manifest = run.manifest.model_copy(update={"frames": str(Path(frames_dir).resolve())})
-    teacher = _teacher(run, frames)
-    reference = tuple(teacher_outputs(run.out / teacher.file, frames.evaluation))
-    frames = _Frames(frames.train, frames.evaluation, reference, frames.latency_frame)
-    if teacher.fidelity is None or _stale(teacher, recipes):
-        run.save(_measure(run, teacher, frames, teacher.build_seconds, teacher.notes))
-    for index, spec in enumerate(recipes.recipes, start=1):
-        _one(run, spec, index, frames)
+    with contextlib.ExitStack() as stack:
+        cluster = None
+        if recipes.ray.enabled:  # first, so an unreachable cluster fails before any work
+            from stylebridge.optimize.ray_cluster import connected
+
+            cluster = stack.enter_context(connected(recipes.ray))
+            link = f"; dashboard: {cluster.dashboard_url}" if cluster.dashboard_url else ""
+            run.emit(EventKind.CLUSTER, cluster.address, 0, cluster.describe() + link)
+        frames = _load_frames(frames_dir, recipes)
+        run.manifest = run.manifest.model_copy(
+            update={"frames": str(Path(frames_dir).resolve())})
+        teacher = _teacher(run, frames)
+        reference = tuple(teacher_outputs(run.out / teacher.file, frames.evaluation))
+        frames = _Frames(frames.train, frames.evaluation, reference, frames.latency_frame)
+        run.frames = frames
+        if teacher.fidelity is None or _stale(teacher, recipes):
+            run.save(_remeasure(run, teacher, frames))
+        if cluster is not None:
+            from stylebridge.optimize.ray_runner import RayExecutor
+
+            executor = RayExecutor(recipes, _payload(run, teacher, frames, shipped=True),
+                                   bars=training_progress)
+            stack.callback(executor.close)
+            _build_all(run, executor, shipped=True)
+        else:
+            payload = _payload(run, teacher, frames, shipped=False)
+            _build_all(run, LocalExecutor(run.out, payload), shipped=False)
     _time_all(run, frames, teacher.id)
     # Teacher first, then this run's recipes in order, then variants of earlier runs.
     order = {vid: i for i, vid in enumerate(
@@ -221,83 +258,98 @@ def _teacher(run: _Run, frames: _Frames) -> cat.Variant:
         notes = "teacher: the ONNX file as given; torch recipes need the .pth"
     variant = _describe(run, vid, None, recipe, key, dst, None, time.perf_counter() - start,
                         notes)
+    run.manifest = run.manifest.model_copy(update={"teacher": vid,
+                                                   "source": str(run.model_path)})
+    run.save(variant)
     run.emit(EventKind.BUILT, vid, 0)
     return variant
 
 
-def _one(run: _Run, spec: rc.RecipeSpec, index: int, frames: _Frames) -> None:
+def _payload(run: _Run, teacher: cat.Variant, frames: _Frames, shipped: bool) -> Payload:
+    """The teacher and frames every job needs: paths here, contents for Ray workers."""
+    def ref(path: Path) -> FileRef:
+        return FileRef.shipped(path) if shipped else FileRef(path.name, path=path.resolve())
+
+    source = run.model_path if run.teacher_module is not None else run.out / teacher.file
+    return Payload(teacher_source=ref(source), teacher_onnx=ref(run.out / teacher.file),
+                   train_frames=tuple(ref(p) for p in frames.train),
+                   evaluation=frames.evaluation, eval_reference=frames.eval_reference,
+                   latency_frame=frames.latency_frame, teacher_module=run.teacher_module)
+
+
+def _build_all(run: _Run, executor: Executor, shipped: bool) -> None:
+    """Submit every recipe once its parent is done; record results as they arrive.
+
+    Only this (driver) process writes the manifest: one atomic write per finished
+    variant, so an interrupted run keeps every variant that finished.
+    """
+    in_run = {spec.variant_id() for spec in run.recipes.recipes}
+    finished: set[str] = set()
+    waiting = list(enumerate(run.recipes.recipes, start=1))
+    while waiting or executor.busy():
+        blocked: list[tuple[int, rc.RecipeSpec]] = []
+        for index, spec in waiting:
+            parent = getattr(spec, "parent", None)
+            if (parent in in_run and parent not in finished) or not executor.has_room():
+                blocked.append((index, spec))
+                continue
+            job = _prepare(run, spec, index, shipped)
+            if job is None:
+                finished.add(spec.variant_id())
+            else:
+                executor.submit(job)
+        waiting = blocked
+        if executor.busy():
+            job, result = executor.next_done()
+            _record(run, job, result)
+            finished.add(job.variant_id)
+
+
+def _prepare(run: _Run, spec: rc.RecipeSpec, index: int, shipped: bool) -> BuildJob | None:
+    """The job that builds ``spec``, or None when it is reused or cannot be built here."""
     vid = spec.variant_id()
     parent_id = getattr(spec, "parent", None) or run.manifest.teacher or ""
-    recipe = spec.to_recipe()
     try:
         parent = run.manifest.get(parent_id)
     except NotFoundError:
         run.emit(EventKind.SKIPPED, vid, index, f"parent {parent_id!r} was not built")
-        return
-    key = recipe.key(f"{parent_id}@{parent.sha256}")
-    run.emit(EventKind.START, vid, index, recipe.kind.value)
+        return None
+    key = spec.to_recipe().key(f"{parent_id}@{parent.sha256}")
+    run.emit(EventKind.START, vid, index, spec.to_recipe().kind.value)
     found = run.reusable(key)
     if found is not None:
         if _stale(found, run.recipes):
-            run.save(_measure(run, found, frames, found.build_seconds, found.notes))
+            run.save(_remeasure(run, found, run.frames))  # type: ignore[arg-type]
         run.emit(EventKind.REUSED, vid, index)
-        return
+        return None
     if spec.needs_torch and run.teacher_module is None:
         run.emit(EventKind.SKIPPED, vid, index, "torch recipes need a .pth teacher")
+        return None
+    parent_onnx = None
+    if not spec.needs_torch:
+        path = run.out / parent.file
+        parent_onnx = FileRef.shipped(path) if shipped else FileRef(path.name, path=path)
+    return BuildJob(spec=spec, variant_id=vid, key=key, parent_id=parent_id,
+                    parent_onnx=parent_onnx, recipes=run.recipes,
+                    work_dir=run.storage / key,  # checkpoints: a retry or re-run resumes
+                    training_progress=run.training_progress, index=index)
+
+
+def _record(run: _Run, job: BuildJob, result: BuildResult) -> None:
+    """Write a finished job's files and its manifest entry (the driver's job alone)."""
+    if result.error is not None or result.measurement is None:
+        run.emit(EventKind.FAILED, job.variant_id, job.index, result.error or "no measurement")
         return
-    start = time.perf_counter()
-    dst = run.out / f"{vid}.onnx"
-    work_dir = run.out / WORK_DIR / key  # training checkpoints: an interrupted run resumes
-    try:
-        if spec.needs_torch:
-            from stylebridge.optimize.torch_variants import build_torch_variant
-
-            built = build_torch_variant(spec, run.teacher_module, frames.train, dst,  # type: ignore[arg-type]
-                                        work_dir, run.training_progress,
-                                        _search_inputs(run, frames))
-            notes, checkpoint, frontier = built.notes, built.checkpoint, built.frontier
-        else:
-            notes = _build_onnx(spec, run.out / parent.file, dst, frames)  # type: ignore[arg-type]
-            checkpoint, frontier = None, ()
-        variant = _describe(run, vid, parent_id, recipe, key, dst, checkpoint,
-                            time.perf_counter() - start, notes)
-        if frontier:
-            variant = variant.model_copy(update={"frontier": frontier})
-        run.save(_measure(run, variant, frames, variant.build_seconds, variant.notes))
-    except StyleBridgeError as exc:  # the recipe cannot be made from this model: why
-        run.emit(EventKind.FAILED, vid, index, str(exc))
-        return
-    # Anything else is a bug or a library failure, never a skip: the recipe fails by
-    # name (the command exits non-zero), the traceback goes to the log, the others run.
-    except Exception as exc:
-        _log.error("recipe %s failed", vid, exc_info=True)
-        run.emit(EventKind.FAILED, vid, index, f"{type(exc).__name__}: {exc}")
-        return
-    shutil.rmtree(work_dir, ignore_errors=True)
-    run.emit(EventKind.BUILT, vid, index)
-
-
-def _search_inputs(run: _Run, frames: _Frames) -> object:
-    """What the students recipe measures against (the teacher's file, frames, latency)."""
-    from stylebridge.optimize.student_search import SearchInputs
-
-    teacher = run.manifest.get(run.manifest.teacher or "")
-    return SearchInputs(teacher_onnx=run.out / teacher.file, train_frames=frames.train,
-                        eval_frames=frames.evaluation, eval_reference=frames.eval_reference,
-                        latency_frame=frames.latency_frame,
-                        latency_size=run.recipes.latency.sizes()[0],
-                        latency_runs=run.recipes.latency.runs)
-
-
-def _temporal(path: Path, frames: _Frames) -> cat.Temporal:
-    """Flicker over pans and zooms of up to 4 evaluation frames (evaluation size)."""
-    from stylebridge.evaluate.temporal import MotionSpec, onnx_model, temporal_error
-
-    height, width = frames.evaluation[0].shape[:2]
-    spec = MotionSpec(width=width, height=height, steps=3, pan_px=8)
-    error = temporal_error(onnx_model(path), frames.evaluation[:4], spec)
-    return cat.Temporal(pan=error.pan, zoom=error.zoom, mean=error.mean, pairs=error.pairs,
-                        width=width, height=height)
+    for name, data in result.files.items():
+        write_bytes_atomically(run.out / name, data)
+    checkpoint = run.out / result.checkpoint_name if result.checkpoint_name else None
+    variant = _describe(run, job.variant_id, job.parent_id, job.spec.to_recipe(), job.key,
+                        run.out / result.onnx_name, checkpoint, result.seconds, result.notes)
+    variant = result.measurement.apply(variant, result.seconds, result.notes)
+    run.save(variant.model_copy(update={"frontier": result.frontier,
+                                        "built_on": result.built_on}))
+    shutil.rmtree(job.work_dir, ignore_errors=True)
+    run.emit(EventKind.BUILT, job.variant_id, job.index)
 
 
 def _stale(variant: cat.Variant, recipes: rc.RecipeSet) -> bool:
@@ -309,59 +361,24 @@ def _stale(variant: cat.Variant, recipes: rc.RecipeSet) -> bool:
     return fid is None or (fid.width, fid.height, fid.frames) != (ev.width, ev.height, ev.frames)
 
 
-def _build_onnx(spec: rc.OnnxRecipeSpec, parent: Path, dst: Path, frames: _Frames) -> str:
-    config = spec.quantize_config()
-    mode = config.mode
-    if mode.needs_frames:
-        check_frames = [resize(load_image(p), config.calibration_size)
-                        for p in frames.train[: config.calibration_frames]]
-    else:
-        check_frames = list(frames.evaluation)
-    result = quantize(parent, dst, config, check_frames)
-    cmp = result.comparison
-    if mode.python_only or cmp is None:
-        return (f"{mode.value}: ONNX Runtime quantized operators, for Python inference only; "
-                "no Unity engine imports them")
-    verdict = "within" if cmp.passed else "OUTSIDE"
-    return (f"{mode.value}: {result.size_ratio:.3f}x the parent's size; ORT vs float parent "
-            f"on {len(check_frames)} frames: mean abs {cmp.mean_abs:.3f}, max abs "
-            f"{cmp.max_abs:.2f} (0..255), {verdict} tolerance mean {cmp.tolerance.mean_abs}, "
-            f"max {cmp.tolerance.max_abs}")
-
-
 def _describe(run: _Run, vid: str, parent: str | None, recipe: cat.Recipe, key: str,
               path: Path, checkpoint: Path | None, seconds: float, notes: str) -> cat.Variant:
     from stylebridge.evaluate.params import parameter_counts
 
     proto = onnx.load(str(path), load_external_data=False)
     params, nonzero = parameter_counts(proto)
-    variant = cat.Variant(id=vid, parent=parent, recipe=recipe, recipe_key=key, file=path.name,
-                          checkpoint=checkpoint.name if checkpoint else None,
-                          sha256=cat.sha256_file(path), size_bytes=path.stat().st_size,
-                          params=params, nonzero_params=nonzero, build_seconds=seconds,
-                          notes=notes)
-    if parent is None:
-        run.manifest = run.manifest.model_copy(update={"teacher": vid,
-                                                       "source": str(run.model_path)})
-    run.save(variant)
-    return variant
+    return cat.Variant(id=vid, parent=parent, recipe=recipe, recipe_key=key, file=path.name,
+                       checkpoint=checkpoint.name if checkpoint else None,
+                       sha256=cat.sha256_file(path), size_bytes=path.stat().st_size,
+                       params=params, nonzero_params=nonzero, build_seconds=seconds,
+                       notes=notes, built_on="local")
 
 
-def _measure(run: _Run, variant: cat.Variant, frames: _Frames, seconds: float,
-             notes: str) -> cat.Variant:
-    path = run.out / variant.file
-    proto = onnx.load(str(path), load_external_data=False)
+def _remeasure(run: _Run, variant: cat.Variant, frames: _Frames) -> cat.Variant:
     settings = run.recipes
-    sizes = {(settings.evaluation.width, settings.evaluation.height), *settings.latency.sizes()}
-    flops = {f"{w}x{h}": count_flops(proto, w, h) for w, h in sorted(sizes)}
-    fidelity = evaluate_fidelity(path, frames.evaluation, frames.eval_reference)
-    engines = engine_verdicts(proto)
-    temporal = _temporal(path, frames)
-    return variant.model_copy(update={
-        "flops": flops, "fidelity": fidelity, "engines": engines,
-        "temporal": temporal,
-        "build_seconds": seconds, "notes": _with_engine_note(notes, engines)})
-
+    sizes = [(settings.evaluation.width, settings.evaluation.height), *settings.latency.sizes()]
+    measured = measure(run.out / variant.file, frames.evaluation, frames.eval_reference, sizes)
+    return measured.apply(variant, variant.build_seconds, variant.notes)
 
 def _time_all(run: _Run, frames: _Frames, teacher_id: str) -> None:
     """Time every variant of the catalog together, interleaved, in this run.
@@ -382,27 +399,3 @@ def _time_all(run: _Run, frames: _Frames, teacher_id: str) -> None:
         run.manifest = run.manifest.upsert(variant.model_copy(update={
             "latency": tuple(timing.latency(variant.id)), "speedup": ups.get(variant.id)}))
     cat.save_manifest(run.out, run.manifest)
-
-
-def engine_verdicts(model: onnx.ModelProto) -> tuple[cat.EngineVerdict, ...]:
-    """The checker's verdict for every engine, with the first blocking reason and fix."""
-    found: list[cat.EngineVerdict] = []
-    for engine, report in check_engines(model, tuple(Engine)).items():
-        worst = report.verdict
-        items = [(v.verdict, v.reason, v.fix) for v in report.verdicts] + \
-                [(f.verdict, f.reason, f.fix) for f in report.findings]
-        reason, fix = next(((r, f) for v, r, f in items if v is worst and worst is not
-                            Verdict.RUNS), ("", ""))
-        found.append(cat.EngineVerdict(engine=engine.value, verdict=worst.value,
-                                       reason=reason, fix=fix))
-    return tuple(found)
-
-
-def _with_engine_note(notes: str, engines: Sequence[cat.EngineVerdict]) -> str:
-    base = notes.split(" | engines:")[0]
-    runs = [e.engine for e in engines if e.verdict != Verdict.CANNOT_RUN.value]
-    blocked = [e.engine for e in engines if e.verdict == Verdict.CANNOT_RUN.value]
-    summary = f"runs on {', '.join(runs) or 'none'}"
-    if blocked:
-        summary += f"; cannot run on {', '.join(blocked)}"
-    return f"{base} | engines: {summary}"

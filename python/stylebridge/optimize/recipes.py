@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from stylebridge.catalog import Recipe, RecipeKind
 from stylebridge.errors import InvalidInputError, NotFoundError
 from stylebridge.optimize.quantize import QuantizeConfig, QuantizeMode
+from stylebridge.optimize.ray_settings import RaySettings
 from stylebridge.optimize.weights import Fp16Layout, Int8Scheme
 
 VARIANT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -315,6 +316,7 @@ class RecipeSet(BaseModel):
     recipes: tuple[RecipeSpec, ...] = Field(default=(), alias="recipe")
     evaluation: EvaluationSpec = EvaluationSpec()
     latency: LatencySettings = LatencySettings()
+    ray: RaySettings = RaySettings()  # where it runs; never part of a recipe key
 
     def check(self) -> RecipeSet:
         """Refuse duplicate ids and parents that are not built earlier in the list."""
@@ -329,6 +331,14 @@ class RecipeSet(BaseModel):
                                         "distinct name")
             seen.add(spec.variant_id())
         return self
+
+
+def ray_address(settings: RaySettings, address: str) -> RaySettings:
+    """``settings`` with the address ``--ray`` gave (which wins over the recipe file's)."""
+    try:
+        return RaySettings.model_validate({**settings.model_dump(), "address": address})
+    except ValidationError as exc:
+        raise InvalidInputError(f"--ray: {exc.errors()[0]['msg']}") from exc
 
 
 def quick_recipes() -> RecipeSet:

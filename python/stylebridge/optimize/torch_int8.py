@@ -149,7 +149,7 @@ def engine_notes(result: TorchInt8Result) -> list[EngineNote]:
         return [EngineNote(e.value, "cannot-run",
                            f"the int8 FX model does not export to ONNX ({errors})", FIX)
                 for e in Engine]
-    from stylebridge.optimize.pipeline import engine_verdicts
+    from stylebridge.optimize.measure import engine_verdicts
 
     proto = onnx.load_from_string(result.onnx_bytes)
     return [EngineNote(v.engine, v.verdict, v.reason, v.fix or FIX)

@@ -22,8 +22,12 @@ from torch import nn
 from stylebridge.errors import InvalidInputError
 from stylebridge.models.export import export_onnx
 from stylebridge.optimize import recipes as rc
+from stylebridge.optimize.ray_settings import RaySettings
 
 _log = logging.getLogger(__name__)
+
+# True: the trainers' own rich bars; a function: (text, step, steps) reports instead.
+Progress = bool | Callable[[str, int | None, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,14 @@ def _training_note(result: object) -> str:
         else ""
     first = f"{losses[0]:.4f}" if losses else "n/a"
     last = f"{losses[-1]:.4f}" if losses else "n/a"
-    return (f"trained {steps} steps in {seconds:.0f} s{budget}; loss {first} -> {last}")
+    resumed = getattr(result, "resumed_at", 0)
+    again = f" (resumed from the checkpoint at step {resumed})" if resumed else ""
+    return (f"trained {steps} steps in {seconds:.0f} s{budget}{again}; loss {first} -> {last}")
 
 
 def _prune_unstructured(spec: rc.PruneUnstructuredSpec, teacher: nn.Module,
                         frames: Sequence[Path], work_dir: Path,
-                        progress: bool) -> tuple[nn.Module, str]:
+                        progress: Progress) -> tuple[nn.Module, str]:
     from stylebridge.optimize.prune import prune_unstructured
 
     model = prune_unstructured(copy.deepcopy(teacher), spec.amount)
@@ -65,7 +71,7 @@ def _prune_unstructured(spec: rc.PruneUnstructuredSpec, teacher: nn.Module,
 
 def _prune_structured(spec: rc.PruneStructuredSpec, teacher: nn.Module,
                       frames: Sequence[Path], work_dir: Path,
-                      progress: bool) -> tuple[nn.Module, str]:
+                      progress: Progress) -> tuple[nn.Module, str]:
     from stylebridge.optimize.prune import prune_structured
 
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +83,7 @@ def _prune_structured(spec: rc.PruneStructuredSpec, teacher: nn.Module,
 
 
 def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], work_dir: Path,
-             progress: bool) -> tuple[nn.Module, str]:
+             progress: Progress) -> tuple[nn.Module, str]:
     from stylebridge.models.transformer_net import TransformerNet
     from stylebridge.optimize.distill import distill
     from stylebridge.optimize.students import start_at_mean, student_config, teacher_mean_rgb
@@ -92,7 +98,8 @@ def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], w
 
 
 def _students(spec: rc.StudentsSpec, teacher: nn.Module, work_dir: Path,
-              inputs: object, dst: Path) -> TorchVariant:
+              inputs: object, dst: Path, ray_settings: RaySettings | None,
+              progress: Progress) -> TorchVariant:
     from stylebridge.optimize.fast_distill import TrainConfig
     from stylebridge.optimize.student_search import (
         SearchSettings,
@@ -110,18 +117,37 @@ def _students(spec: rc.StudentsSpec, teacher: nn.Module, work_dir: Path,
                        views_per_frame=spec.views_per_frame, seed=spec.seed),
         train=TrainConfig(batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
                           hint_weight=spec.hint_weight, temporal_weight=spec.temporal_weight))
-    result = successive_halving(teacher, inputs, settings, work_dir)  # type: ignore[arg-type]
+    if ray_settings is None:
+        result = successive_halving(teacher, inputs, settings, work_dir)  # type: ignore[arg-type]
+    else:
+        result = _tune(teacher, inputs, settings, work_dir, ray_settings, progress)
     model = result.student.eval()
     export_onnx(model, dst)
     rates = ", ".join(f"{k} {v:.2f}" for k, v in result.steps_per_s.items())
     winner = result.winner
-    notes = (f"students: successive halving over {len(spec.shapes)} shapes, budgets "
+    how = "Ray Tune ASHA" if ray_settings is not None else "successive halving"
+    notes = (f"students: {how} over {len(spec.shapes)} shapes, budgets "
              f"{'/'.join(f'{b:g}' for b in spec.budgets)} s; winner {winner.shape} "
              f"({winner.steps} steps, {winner.train_seconds:.0f} s); teacher cache "
              f"{result.cache_seconds:.0f} s; steps/s {rates}; {describe(result.frontier)}")
     torch.save(model.state_dict(), dst.with_suffix(".pth"))
     return TorchVariant(notes=notes, checkpoint=dst.with_suffix(".pth"),
                         frontier=tuple(result.frontier), exported=True)
+
+
+def _tune(teacher: nn.Module, inputs: object, settings: object, work_dir: Path,
+          ray: RaySettings, progress: Progress) -> object:
+    """The same search on Ray Tune: every shape a trial, ASHA stops the weak ones."""
+    from stylebridge.optimize.ray_students import TrialResources, tune_students
+
+    def on_result(shape: str, metrics: dict[str, float]) -> None:
+        if callable(progress):
+            progress(f"trial {shape}: rung {int(metrics.get('rung', 0)) + 1}, SSIM "
+                     f"{metrics.get('ssim_mean', float('nan')):.3f}", None, None)
+
+    resources = TrialResources(cpus=ray.cpus, gpus=ray.gpus, memory_bytes=ray.memory_bytes())
+    return tune_students(teacher, inputs, settings, work_dir, resources,  # type: ignore[arg-type]
+                         max_failures=ray.max_retries, on_result=on_result)
 
 
 def _torch_int8(spec: rc.TorchInt8Spec, teacher: nn.Module, frames: Sequence[Path],
@@ -156,17 +182,20 @@ BUILDERS: Mapping[str, Builder] = MappingProxyType({
 
 
 def build_torch_variant(spec: rc.RecipeSpec, teacher: nn.Module, frames: Sequence[Path],
-                        dst: Path, work_dir: Path, progress: bool,
-                        inputs: object | None = None) -> TorchVariant:
+                        dst: Path, work_dir: Path, progress: Progress,
+                        inputs: object | None = None, *,
+                        ray_settings: RaySettings | None = None) -> TorchVariant:
     """Build ``spec`` from ``teacher`` (left unchanged) and export it to ``dst``.
 
     ``inputs`` (a ``student_search.SearchInputs``) is what the students recipe measures
-    against. Raises InvalidInputError for a kind with no torch builder.
+    against. ``progress``: the trainers' rich bars (True) or a report function.
+    ``ray_settings``: this runs in a Ray task, and the student search runs on Ray Tune.
+    Raises InvalidInputError for a kind with no torch builder.
     """
     if isinstance(spec, rc.StudentsSpec):
         if inputs is None:
             raise InvalidInputError("the students recipe needs evaluation inputs")
-        return _students(spec, teacher, work_dir, inputs, dst)
+        return _students(spec, teacher, work_dir, inputs, dst, ray_settings, progress)
     if isinstance(spec, rc.TorchInt8Spec):
         return _torch_int8(spec, teacher, frames, dst)
     builder = BUILDERS.get(spec.kind)
