@@ -237,3 +237,36 @@ def test_task_resources_follow_the_recipe() -> None:
     assert train["max_retries"] == 2 and train["retry_exceptions"] is False
     assert "num_gpus" not in task_options(Fp16WeightsSpec(), ray)
     assert task_options(StudentsSpec(), ray)["num_cpus"] == 0  # its trials hold the CPUs
+
+
+def test_auto_with_no_cluster_running_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stylebridge.optimize.ray_cluster import ClusterUnreachableError, connected
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ClusterUnreachableError, match="no running cluster was found"):
+        with connected(RaySettings(address="auto")):
+            pass
+
+
+def test_joining_a_cluster_started_with_ray_start(tmp_path: Path, models_dir: Path,
+                                                 frames: Path) -> None:
+    """The multi-machine way, on one machine: `ray start --head`, then optimize joins it
+    through Ray Client (ray://), as a laptop joins a farm; `ray stop` ends it."""
+    ray_cli = Path(sys.executable).with_name("ray")
+    gcs, client = _closed_port(), _closed_port()
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    subprocess.run([str(ray_cli), "start", "--head", f"--port={gcs}",
+                    f"--ray-client-server-port={client}", "--num-cpus=2",
+                    "--include-dashboard=false", "--disable-usage-stats"],
+                   check=True, capture_output=True, timeout=180, env=env)
+    try:
+        recipe = _toml(tmp_path, HEADER + '[[recipe]]\nkind = "fp16-weights"\n')
+        done = _optimize(models_dir / "mosaic.pth", frames, tmp_path / "c", recipe,
+                         "--ray", f"ray://127.0.0.1:{client}")
+    finally:
+        subprocess.run([str(ray_cli), "stop", "--force"], capture_output=True, timeout=180,
+                       env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"joined ray://127.0.0.1:{client}" in done.stdout
+    variant = load_manifest(tmp_path / "c").get("fp16-weights")
+    assert variant.built_on.startswith("ray: node ") and variant.fidelity is not None

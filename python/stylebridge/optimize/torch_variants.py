@@ -59,6 +59,13 @@ def _training_note(result: object) -> str:
     return (f"trained {steps} steps in {seconds:.0f} s{budget}{again}; loss {first} -> {last}")
 
 
+def _on_device(teacher: nn.Module) -> nn.Module:
+    """A copy of the teacher on the GPU a Ray task was given (or the CPU: a copy too)."""
+    from stylebridge.optimize.fast_distill import pick_device
+
+    return copy.deepcopy(teacher).to(pick_device())
+
+
 def _prune_unstructured(spec: rc.PruneUnstructuredSpec, teacher: nn.Module,
                         frames: Sequence[Path], work_dir: Path,
                         progress: Progress) -> tuple[nn.Module, str]:
@@ -75,7 +82,7 @@ def _prune_structured(spec: rc.PruneStructuredSpec, teacher: nn.Module,
     from stylebridge.optimize.prune import prune_structured
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    model = prune_structured(copy.deepcopy(teacher), spec.ratio, list(frames),
+    model = prune_structured(_on_device(teacher), spec.ratio, list(frames),
                              _distill_config(spec, work_dir))  # type: ignore[arg-type]
     return model, (f"prune-structured: {spec.ratio:.0%} of the channels removed with "
                    f"torch-pruning, then fine-tuned by distillation from the teacher (up to "
@@ -92,6 +99,8 @@ def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], w
     student = TransformerNet(student_config(spec.widths, spec.residual_blocks))
     start_at_mean(student, teacher_mean_rgb(teacher, frames))
     work_dir.mkdir(parents=True, exist_ok=True)
+    teacher = _on_device(teacher)
+    student.to(next(teacher.parameters()).device)
     result = distill(teacher, student, list(frames), _distill_config(spec, work_dir),  # type: ignore[arg-type]
                      progress=progress)
     return result.student, f"distill {student.config.describe()}: {_training_note(result)}"
@@ -202,7 +211,7 @@ def build_torch_variant(spec: rc.RecipeSpec, teacher: nn.Module, frames: Sequenc
     if builder is None:
         raise InvalidInputError(f"{spec.kind} is not a torch recipe")
     model, notes = builder(spec, teacher, frames, work_dir, progress)
-    model = model.eval()
+    model = model.eval().cpu()
     export_onnx(model, dst)
     return TorchVariant(notes=notes, checkpoint=_save_checkpoint(model, dst.with_suffix(".pth")))
 
