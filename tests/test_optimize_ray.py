@@ -243,9 +243,9 @@ def test_auto_with_no_cluster_running_says_so(monkeypatch: pytest.MonkeyPatch) -
     from stylebridge.optimize.ray_cluster import ClusterUnreachableError, connected
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    with pytest.raises(ClusterUnreachableError, match="no running cluster was found"):
-        with connected(RaySettings(address="auto")):
-            pass
+    with (pytest.raises(ClusterUnreachableError, match="no running cluster was found"),
+          connected(RaySettings(address="auto"))):
+        pass
 
 
 def test_joining_a_cluster_started_with_ray_start(tmp_path: Path, models_dir: Path,
