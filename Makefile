@@ -16,7 +16,7 @@ CS_GEN_DIR := unity/Assets/StyleTransfer/Generated
 # pip warns about every missing local index folder a machine's pip.conf names; not ours to fix.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
-.PHONY: help setup proto proto-py proto-cs proto-check demo test test-deps test-python unity-check bench bench-optimize bench-swap bench-load lint clean
+.PHONY: help setup proto proto-py proto-cs proto-check demo test test-deps test-python unity-check bench bench-optimize bench-ray bench-swap bench-load lint clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench: setup  ## Inference per backend and bridge overhead vs a bare gRPC echo.
 
 bench-optimize: setup  ## Optimize mosaic (default recipes): speed-up, weight-only sizes, distill rate.
 	@$(BIN)/python tests/bench/bench_optimize.py
+
+bench-ray: setup  ## quick and students recipes, local vs --ray local: wall time, Ray's cost per task, same catalog.
+	@$(BIN)/python tests/bench/bench_ray.py $(ARGS)
 
 bench-swap: setup  ## Live hot-swap: file complete -> client ack, drops, server memory.
 	@$(BIN)/python tests/bench/bench_swap.py

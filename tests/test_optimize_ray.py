@@ -85,8 +85,11 @@ def frames(tmp_path_factory: pytest.TempPathFactory, frame_paths: list[Path]) ->
     return folder
 
 
-def _toml(folder: Path, text: str) -> Path:
+def _toml(folder: Path, text: str, dashboard: bool = False) -> Path:
+    """A recipe file; Ray's dashboard stays off (two fewer processes on 2 cores) unless asked."""
     path = folder / "recipes.toml"
+    if "[ray]" not in text:
+        text += f"\n[ray]\ndashboard = {str(dashboard).lower()}\n"
     path.write_text(text)
     return path
 
@@ -107,11 +110,12 @@ def _recipes(manifest: object) -> dict[str, tuple[str, str]]:
 
 def test_ray_local_builds_the_same_catalog_as_a_local_run(
         tmp_path: Path, models_dir: Path, frames: Path) -> None:
-    recipe = _toml(tmp_path, SMALL)
+    recipe = _toml(tmp_path, SMALL, dashboard=True)
     local = optimize(models_dir / "mosaic.pth", frames, tmp_path / "local", recipe)
     done = _optimize(models_dir / "mosaic.pth", frames, tmp_path / "ray", recipe, "--ray", "local")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Ray started on this machine" in done.stdout
+    assert "dashboard: http://" in done.stdout
     on_ray = load_manifest(tmp_path / "ray")
     assert _recipes(on_ray) == _recipes(local)
     for variant in on_ray.variants:

@@ -73,6 +73,8 @@ def connected(settings: RaySettings) -> Iterator[Cluster]:
                                       "optimize per process")
     kwargs: dict[str, object] = {"log_to_driver": False, "configure_logging": False}
     if address == LOCAL:
+        # A cluster of our own sends nothing home unless the user asked Ray to.
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         kwargs.update(address="local", num_cpus=os.cpu_count() or 1,
                       include_dashboard=settings.dashboard)
     else:
