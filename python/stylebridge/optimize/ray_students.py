@@ -1,0 +1,330 @@
+"""The student search on Ray Tune: one trial per shape, ASHA stops the weak ones early.
+
+Same inputs and result as :func:`~stylebridge.optimize.student_search.successive_halving`,
+which halves synchronously: every live shape finishes budget *k* before any is cut, so
+on a cluster the workers of fast shapes wait for the slowest, and a cut shape's worker
+idles until the rung ends. ASHA (Li et al., "A System for Massively Parallel
+Hyperparameter Tuning", MLSys 2020) promotes asynchronously instead: when a trial
+finishes a rung it is compared only with the trials that reached that rung before it,
+and goes on when it is in their top ``1 / reduction_factor`` (``reduction_factor`` is
+``1 / keep``). So the first arrival at a rung always goes on, a trial is stopped only
+when it is below those before it, and ASHA never keeps fewer than the top ``keep``
+share the local halving would keep; it may keep more (a weak shape that arrived early).
+Nobody waits on a rung, and a stopped trial frees its CPUs or GPU at once.
+
+Rungs: ASHA puts its milestones at ``grace_period * reduction_factor ** k`` of its
+time attribute. With ``training_iteration`` as the clock and a factor of 2 that is
+iterations 1, 2, 4, so a search of 4 budgets would not cut after the third. Each report
+carries ``milestone = reduction_factor ** rung`` as the clock instead: every budget is
+a rung, as locally. ``keep = 1`` (no halving) runs every shape through every budget.
+
+Faults: every rung ends with a checkpoint of the whole Trainer (student, EMA,
+optimiser, step and time counters, learning-rate cycle). A trial whose worker dies is
+restarted by Tune (``FailureConfig.max_failures``) from its last finished rung: no rung
+is trained or reported twice. Batches follow the step count, so the restored trial
+draws the batches the uninterrupted one would have.
+
+The teacher cache is built once, in a Ray task holding the trials' resources, in
+``work_dir/cache`` (a path every worker sees); trials only open it (two writers would
+race). Speed-ups are timed in the calling process before any trial starts, every shape
+interleaved with the teacher, so training load never skews them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ray
+import torch
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from torch import nn
+
+from stylebridge.catalog import FrontierPoint
+from stylebridge.errors import InvalidInputError, StateError
+from stylebridge.models.export import export_onnx
+from stylebridge.models.transformer_net import TransformerNet, TransformerNetConfig
+from stylebridge.optimize.fast_distill import Trainer, pick_device
+from stylebridge.optimize.student_nets import StudentNet, build_student
+from stylebridge.optimize.student_search import (
+    SearchInputs,
+    SearchResult,
+    SearchSettings,
+    initial_student,
+    parse_shape,
+    rank_score,
+    shape_speedups,
+    train_and_measure,
+)
+from stylebridge.optimize.teacher_cache import build_cache, open_cache
+
+_log = logging.getLogger(__name__)
+STATE_FILE = "trainer.pt"
+METRICS = ("score", "ssim_mean", "ssim_min", "steps", "train_seconds", "speedup", "rung",
+           "milestone", "restored_from_rung")
+
+
+class RayNotStartedError(StateError):
+    """The Ray search was called before ``ray.init``."""
+
+
+@dataclass(frozen=True)
+class TrialResources:
+    """What one trial (and the teacher-cache task) holds on the cluster."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+    memory_bytes: int | None = None
+
+    def as_tune(self) -> dict[str, float]:
+        """The resource dict ``tune.with_resources`` takes."""
+        out = {"cpu": self.cpus, "gpu": self.gpus}
+        if self.memory_bytes is not None:
+            out["memory"] = float(self.memory_bytes)
+        return out
+
+
+@dataclass(frozen=True)
+class _Teacher:
+    """The teacher as it travels through the object store: config and weights."""
+
+    config: TransformerNetConfig
+    state: dict[str, torch.Tensor]
+
+    @classmethod
+    def of(cls, teacher: nn.Module) -> _Teacher:
+        if not isinstance(teacher, TransformerNet):
+            raise InvalidInputError(f"the Ray student search needs a TransformerNet teacher, "
+                                    f"got {type(teacher).__name__}")
+        state = {k: v.detach().cpu() for k, v in teacher.state_dict().items()}
+        return cls(teacher.config, state)
+
+    def build(self, device: torch.device | None = None) -> TransformerNet:
+        model = TransformerNet(self.config)
+        model.load_state_dict(self.state)
+        return model.to(device or torch.device("cpu")).eval()
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every trial needs besides its shape (shipped once through the object store)."""
+
+    inputs: SearchInputs
+    settings: SearchSettings
+    work_dir: Path
+    speedups: dict[str, float]
+    threads: int
+    reduction_factor: float
+
+
+def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSettings,
+                  work_dir: Path, resources: TrialResources, max_failures: int = 2,
+                  on_result: Callable[[str, dict[str, float]], None] | None = None
+                  ) -> SearchResult:
+    """Run the student search as Ray Tune trials under ASHA; the result matches
+    :func:`~stylebridge.optimize.student_search.successive_halving`'s.
+
+    Needs ``ray.init`` first (RayNotStartedError otherwise); may run on the driver or in
+    a Ray task. ``on_result(shape, metrics)`` is called here for every reported rung.
+    Raises InvalidInputError for resources the cluster does not have, StateError naming
+    every trial that failed beyond ``max_failures`` retries.
+    """
+    if not ray.is_initialized():
+        raise RayNotStartedError("the Ray student search needs a running Ray: call ray.init "
+                                 "(or pass --ray local / --ray ADDRESS) first")
+    _check_fits(resources, ray.cluster_resources())
+    work_dir = Path(work_dir).resolve()  # trials run with the trial folder as cwd
+    work_dir.mkdir(parents=True, exist_ok=True)
+    inputs = _absolute(inputs)
+    shipped = _Teacher.of(teacher)
+    cache_seconds, runs = ray.get(_cache_task(resources).remote(
+        shipped, inputs.train_frames, settings.views, work_dir / "cache"))
+    _log.info("teacher cache: %.1f s, %d teacher runs", cache_seconds, runs)
+    names = [s.name for s in settings.shapes]
+    for shape in settings.shapes:
+        export_onnx(build_student(shape, seed=settings.train.seed).eval(),
+                    work_dir / f"{shape.name}.onnx")
+    speedups = shape_speedups(work_dir, names, inputs)
+    job = _Job(inputs, settings, work_dir, speedups, threads=max(1, int(resources.cpus)),
+               reduction_factor=1.0 / settings.keep)
+    grid = _tuner(shipped, job, resources, max_failures, on_result).fit()
+    failed = [f"{r.config.get('shape', '?')}: {r.error}" for r in grid if r.error is not None]
+    if failed:
+        raise StateError(f"{len(failed)} student trial(s) failed after {max_failures} "
+                         f"retries: " + "; ".join(failed))
+    histories = {r.config["shape"]: _history(r) for r in grid}
+    frontier, winner = _frontier(histories, names, settings)
+    best = next(r for r in grid if r.config["shape"] == winner)
+    student = _load_student(best.checkpoint, winner, teacher, job)
+    rates = {n: h[-1]["steps"] / h[-1]["train_seconds"] for n, h in histories.items()
+             if h and h[-1]["train_seconds"] > 0}
+    return SearchResult(student=student, frontier=frontier, steps_per_s=rates,
+                        cache_seconds=cache_seconds)
+
+
+def _check_fits(resources: TrialResources, cluster: dict[str, float]) -> None:
+    """Fail now, not hang: a trial asking for more than the cluster has never starts."""
+    wanted = {"CPU": resources.cpus, "GPU": resources.gpus,
+              "memory": float(resources.memory_bytes or 0)}
+    short = [f"{k} {v:g} (the cluster has {cluster.get(k, 0.0):g})"
+             for k, v in wanted.items() if v > cluster.get(k, 0.0)]
+    if resources.cpus <= 0 and resources.gpus <= 0:
+        short.append("no CPU and no GPU")
+    if short:
+        raise InvalidInputError("a student trial cannot be placed on this Ray cluster: it asks "
+                                "for " + ", ".join(short))
+
+
+def _absolute(inputs: SearchInputs) -> SearchInputs:
+    from dataclasses import replace
+
+    return replace(inputs, teacher_onnx=Path(inputs.teacher_onnx).resolve(),
+                   train_frames=tuple(Path(p).resolve() for p in inputs.train_frames))
+
+
+def _cache_task(resources: TrialResources) -> Any:
+    """The teacher-cache build as a Ray task with the trials' resources."""
+    options: dict[str, Any] = {"num_cpus": resources.cpus, "num_gpus": resources.gpus}
+    if resources.memory_bytes is not None:
+        options["memory"] = resources.memory_bytes
+    return ray.remote(_build_cache).options(**options)
+
+
+def _build_cache(teacher: _Teacher, frames: tuple[Path, ...], views: Any,
+                 folder: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    cache = build_cache(teacher.build(pick_device()), frames, views, folder)
+    return time.perf_counter() - started, cache.teacher_runs
+
+
+def _tuner(teacher: _Teacher, job: _Job, resources: TrialResources, max_failures: int,
+           on_result: Callable[[str, dict[str, float]], None] | None) -> Any:
+    settings = job.settings
+    rungs = len(settings.budgets)
+    scheduler: Any = FIFOScheduler()
+    if settings.keep < 1.0:
+        scheduler = ASHAScheduler(time_attr="milestone", grace_period=1,
+                                  max_t=job.reduction_factor ** (rungs - 1),
+                                  reduction_factor=job.reduction_factor)
+    cluster = ray.cluster_resources()
+    per = (cluster.get("GPU", 0.0) / resources.gpus if resources.gpus > 0
+           else cluster.get("CPU", 0.0) / resources.cpus)
+    trainable = tune.with_resources(tune.with_parameters(_trial, teacher=teacher, job=job),
+                                    resources.as_tune())
+    callbacks = [_Progress(on_result)] if on_result is not None else []
+    return tune.Tuner(
+        trainable,
+        param_space={"shape": tune.grid_search([s.name for s in settings.shapes])},
+        tune_config=tune.TuneConfig(scheduler=scheduler, metric="score", mode="max",
+                                    max_concurrent_trials=max(1, math.floor(per))),
+        run_config=tune.RunConfig(
+            storage_path=str(job.work_dir / "tune"), name="students", verbose=0,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+            callbacks=callbacks))
+
+
+def _trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
+    """One shape through the budgets, from its last checkpoint when Tune restarts it."""
+    torch.set_num_threads(job.threads)
+    name = str(config["shape"])
+    settings = job.settings
+    model = teacher.build(pick_device())
+    cache = open_cache(model, job.inputs.train_frames, settings.views, job.work_dir / "cache")
+    student = initial_student(parse_shape(name), model, settings, job.inputs.train_frames)
+    trainer = Trainer(student, cache, settings.train)
+    restored = -1
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as folder:
+            state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
+        trainer.load_state_dict(state["trainer"])
+        restored = int(state["rung"])
+    pids = job.work_dir / "pids"
+    pids.mkdir(parents=True, exist_ok=True)
+    speedup = job.speedups[name]
+    for rung in range(restored + 1, len(settings.budgets)):
+        (pids / f"{name}.pid").write_text(str(os.getpid()), encoding="utf-8")
+        with tempfile.TemporaryDirectory(prefix=f"{name}-") as tmp:
+            fid = train_and_measure(trainer, settings.budgets[rung], Path(tmp) / "s.onnx",
+                                    job.inputs)
+            saved = Path(tmp) / "checkpoint"
+            saved.mkdir()
+            torch.save({"trainer": trainer.state_dict(), "rung": rung}, saved / STATE_FILE)
+            metrics = {"score": rank_score(speedup, fid.ssim_mean, settings),
+                       "ssim_mean": fid.ssim_mean, "ssim_min": fid.ssim_min,
+                       "steps": trainer.total_steps, "train_seconds": trainer.total_seconds,
+                       "speedup": speedup, "rung": rung,
+                       "milestone": job.reduction_factor ** rung,
+                       "restored_from_rung": restored}
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(saved)))
+
+
+def _history(result: Any) -> list[dict[str, float]]:
+    """One row per reported rung, in order; a rung reported twice is a bug, said loudly."""
+    frame = result.metrics_dataframe
+    rows = [] if frame is None else frame.sort_values("rung").to_dict("records")
+    rungs = [int(r["rung"]) for r in rows]
+    if len(set(rungs)) != len(rungs) or rungs != list(range(len(rungs))):
+        raise StateError(f"trial {result.config['shape']} reported rungs {rungs}: each rung "
+                         f"must be reported once, from 0")
+    return rows
+
+
+def _frontier(histories: dict[str, list[dict[str, float]]], names: list[str],
+              settings: SearchSettings) -> tuple[list[FrontierPoint], str]:
+    """Every (shape, rung) reported; kept = went on to the next rung, or, on the top rung
+    reached, the winner (the best score there)."""
+    top = max((len(h) - 1 for h in histories.values()), default=-1)
+    if top < 0:
+        raise StateError("no student trial reported a single rung")
+    at_top = [n for n in names if len(histories.get(n, [])) == top + 1]
+    winner = max(at_top, key=lambda n: histories[n][top]["score"])
+    points = []
+    for rung in range(top + 1):
+        for name in names:
+            rows = histories.get(name, [])
+            if len(rows) <= rung:
+                continue
+            row = rows[rung]
+            kept = len(rows) > rung + 1 or (rung == top and name == winner)
+            points.append(FrontierPoint(
+                shape=name, rung=rung, train_seconds=float(row["train_seconds"]),
+                steps=int(row["steps"]), speedup=float(row["speedup"]),
+                ssim_mean=float(row["ssim_mean"]), ssim_min=float(row["ssim_min"]),
+                kept=kept))
+    return points, winner
+
+
+def _load_student(checkpoint: Any, name: str, teacher: nn.Module, job: _Job) -> StudentNet:
+    """The winner's EMA weights from its last checkpoint, on the CPU, in eval mode."""
+    if checkpoint is None:
+        raise StateError(f"the winning trial {name} left no checkpoint")
+    settings = job.settings
+    cache = open_cache(teacher, job.inputs.train_frames, settings.views, job.work_dir / "cache")
+    trainer = Trainer(build_student(parse_shape(name), seed=settings.train.seed), cache,
+                      settings.train)
+    with checkpoint.as_directory() as folder:
+        state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
+    trainer.load_state_dict(state["trainer"])
+    return trainer.model()
+
+
+class _Progress(tune.Callback):
+    """Tune callback: every reported rung to ``on_result`` on the Tuner's process."""
+
+    def __init__(self, on_result: Callable[[str, dict[str, float]], None]) -> None:
+        self._on_result = on_result
+
+    def on_trial_result(self, iteration: int, trials: list[Any], trial: Any,
+                        result: dict[str, Any], **info: Any) -> None:
+        self._on_result(str(trial.config["shape"]), {k: float(result[k]) for k in METRICS
+                                                     if k in result})

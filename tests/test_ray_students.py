@@ -1,0 +1,150 @@
+"""The student search on a real local Ray Tune (ASHA): same frontier as the local
+halving, a SIGKILLed trial resumes from its checkpoint, and no Ray is a clear error.
+
+Real mosaic teacher, real frames, tiny views (64x40, one per frame) and two shapes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import ray
+import torch
+from ray_cluster import local_ray
+
+from stylebridge.evaluate.variant_eval import teacher_outputs
+from stylebridge.frames import load_image, resize
+from stylebridge.models import load_checkpoint
+from stylebridge.models.export import export_onnx
+from stylebridge.models.transformer_net import TransformerNet
+from stylebridge.optimize.fast_distill import TrainConfig
+from stylebridge.optimize.ray_students import (
+    RayNotStartedError,
+    TrialResources,
+    tune_students,
+)
+from stylebridge.optimize.student_nets import StudentNet
+from stylebridge.optimize.student_search import (
+    SearchInputs,
+    SearchSettings,
+    parse_shape,
+    successive_halving,
+)
+from stylebridge.optimize.teacher_cache import ViewSpec
+
+SHAPES = tuple(parse_shape(n) for n in ("s8-16-32-r1", "s8-16-32-r1dw-k3"))
+VIEWS = ViewSpec(width=64, height=40, views_per_frame=1)
+
+
+@pytest.fixture(scope="module")
+def teacher(models_dir: Path) -> TransformerNet:
+    return load_checkpoint(models_dir / "mosaic.pth").model
+
+
+@pytest.fixture(scope="module")
+def inputs(teacher: TransformerNet, frame_paths: list[Path],
+           tmp_path_factory: pytest.TempPathFactory) -> SearchInputs:
+    onnx_path = tmp_path_factory.mktemp("teacher") / "teacher.onnx"
+    export_onnx(teacher, onnx_path)
+    evaluation = tuple(resize(load_image(p), (160, 90)) for p in frame_paths[:2])
+    return SearchInputs(teacher_onnx=onnx_path, train_frames=tuple(frame_paths[:2]),
+                        eval_frames=evaluation,
+                        eval_reference=tuple(teacher_outputs(onnx_path, evaluation)),
+                        latency_frame=evaluation[0], latency_size=(160, 90), latency_runs=3)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[dict[str, float]]:
+    with local_ray(num_cpus=2) as resources:
+        yield resources
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each 1-CPU trial does: same arithmetic, same SSIM
+    yield
+    torch.set_num_threads(before)
+
+
+def test_without_ray_the_search_says_to_start_it(teacher: TransformerNet, inputs: SearchInputs,
+                                                 tmp_path: Path) -> None:
+    assert not ray.is_initialized()
+    settings = SearchSettings(shapes=SHAPES, budgets=(1.0,), views=VIEWS)
+    with pytest.raises(RayNotStartedError, match=r"ray\.init"):
+        tune_students(teacher, inputs, settings, tmp_path, TrialResources())
+
+
+def test_tune_gives_the_local_frontier_for_the_same_steps(
+        cluster: dict[str, float], teacher: TransformerNet, inputs: SearchInputs,
+        tmp_path: Path) -> None:
+    steps = 12  # per rung; the budgets are long enough that the step count always stops
+    settings = SearchSettings(shapes=SHAPES, budgets=(30.0, 30.0), min_speedup=1.0,
+                              views=VIEWS, train=TrainConfig(steps=steps, warmup_steps=2))
+    seen: list[tuple[str, int]] = []
+    result = tune_students(teacher, inputs, settings, tmp_path / "ray", TrialResources(),
+                           on_result=lambda shape, m: seen.append((shape, int(m["rung"]))))
+    local = successive_halving(teacher, inputs, settings, tmp_path / "local")
+
+    assert isinstance(result.student, StudentNet) and not result.student.training
+    points = {(p.shape, p.rung): p for p in result.frontier}
+    assert len(points) == len(result.frontier)  # one point per (shape, rung)
+    assert sorted(points) == sorted(seen)  # every reported rung reached on_result
+    assert {s for s, r in points if r == 0} == {s.name for s in SHAPES}
+    top = max(r for _, r in points)
+    assert [p.shape for p in result.frontier if p.rung == top and p.kept] == \
+        [result.winner.shape]
+    assert all(p.steps == steps * (p.rung + 1) for p in result.frontier)
+    assert set(result.steps_per_s) == {s.name for s in SHAPES}
+    # Same seed, same steps: the same students as the local halving, rung for rung.
+    for mine in local.frontier:
+        theirs = points[(mine.shape, mine.rung)]
+        assert theirs.steps == mine.steps
+        assert theirs.ssim_mean == pytest.approx(mine.ssim_mean, abs=1e-4)
+    # ASHA keeps at least what the local halving keeps; its winner is the best on top.
+    assert {p.shape for p in local.frontier if p.rung == 1} <= \
+        {s for s, r in points if r == 1}
+    winner = result.winner
+    assert winner.ssim_mean == max(p.ssim_mean for p in result.frontier if p.rung == top)
+
+
+def test_a_killed_trial_resumes_from_its_last_rung(
+        cluster: dict[str, float], teacher: TransformerNet, inputs: SearchInputs,
+        tmp_path: Path) -> None:
+    settings = SearchSettings(shapes=SHAPES, budgets=(5.0, 5.0, 5.0), min_speedup=1.0,
+                              views=VIEWS, train=TrainConfig(warmup_steps=2))
+    work = tmp_path / "work"
+    reports: list[tuple[str, dict[str, float]]] = []
+    killed: list[tuple[str, int]] = []
+
+    def kill(shape: str) -> None:  # mid-rung 1: rung 0's checkpoint is in
+        pid = int((work / "pids" / f"{shape}.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        killed.append((shape, pid))
+
+    def on_result(shape: str, metrics: dict[str, float]) -> None:
+        reports.append((shape, metrics))
+        if metrics["rung"] == 0 and not killed and len(reports) == 1:
+            # The first arrival at a rung always goes on under ASHA.
+            threading.Timer(2.0, kill, args=(shape,)).start()
+
+    result = tune_students(teacher, inputs, settings, work, TrialResources(), max_failures=2,
+                           on_result=on_result)
+    assert len(killed) == 1
+    victim = killed[0][0]
+    history = [m for s, m in reports if s == victim]
+    rungs = [int(m["rung"]) for m in history]
+    assert rungs == list(range(len(rungs))) and len(rungs) >= 2  # no rung twice, none lost
+    assert [int(m["restored_from_rung"]) for m in history] == [-1] + [0] * (len(rungs) - 1)
+    # It went on from rung 0's trainer: two budgets of training in it, not one.
+    assert history[1]["train_seconds"] >= sum(settings.budgets[:2])
+    assert history[1]["steps"] > history[0]["steps"]
+    assert any(p.shape == victim and p.rung == 1 for p in result.frontier)
+    assert len({(p.shape, p.rung) for p in result.frontier}) == len(result.frontier)
+    assert result.winner.rung == 2
+    assert isinstance(result.student, StudentNet)
