@@ -17,6 +17,7 @@ import ray
 import torch
 from ray_cluster import local_ray
 
+from stylebridge.errors import StateError
 from stylebridge.evaluate.variant_eval import teacher_outputs
 from stylebridge.frames import load_image, resize
 from stylebridge.models import load_checkpoint
@@ -26,6 +27,8 @@ from stylebridge.optimize.fast_distill import TrainConfig
 from stylebridge.optimize.ray_students import (
     RayNotStartedError,
     TrialResources,
+    milestone,
+    scheduler,
     tune_students,
 )
 from stylebridge.optimize.student_nets import StudentNet
@@ -78,6 +81,14 @@ def test_without_ray_the_search_says_to_start_it(teacher: TransformerNet, inputs
     settings = SearchSettings(shapes=SHAPES, budgets=(1.0,), views=VIEWS)
     with pytest.raises(RayNotStartedError, match=r"ray\.init"):
         tune_students(teacher, inputs, settings, tmp_path, TrialResources())
+
+
+def test_asha_has_a_rung_at_every_budget() -> None:
+    # On training_iteration, ASHA's rungs would be at 1, 2, 4: no cut after budget 3 of 4.
+    for keep, budgets in ((0.5, 4), (0.4, 5), (1 / 3, 3)):
+        settings = SearchSettings(shapes=SHAPES, budgets=(1.0,) * budgets, keep=keep)
+        rungs = sorted(m for m, _ in scheduler(settings)._brackets[0]._rungs)  # type: ignore[attr-defined]
+        assert rungs[: budgets - 1] == [milestone(settings, r) for r in range(budgets - 1)]
 
 
 def test_tune_gives_the_local_frontier_for_the_same_steps(
@@ -148,3 +159,25 @@ def test_a_killed_trial_resumes_from_its_last_rung(
     assert len({(p.shape, p.rung) for p in result.frontier}) == len(result.frontier)
     assert result.winner.rung == 2
     assert isinstance(result.student, StudentNet)
+
+
+def test_a_trial_failing_beyond_its_retries_is_named(
+        cluster: dict[str, float], teacher: TransformerNet, inputs: SearchInputs,
+        tmp_path: Path) -> None:
+    settings = SearchSettings(shapes=SHAPES, budgets=(2.0,), min_speedup=1.0, views=VIEWS,
+                              train=TrainConfig(warmup_steps=2))
+    victim = SHAPES[1].name
+    pid_file = tmp_path / "pids" / f"{victim}.pid"
+
+    def kill_when_training() -> None:
+        for _ in range(600):
+            if pid_file.is_file():
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                return
+            threading.Event().wait(0.1)
+
+    killer = threading.Thread(target=kill_when_training, daemon=True)
+    killer.start()
+    with pytest.raises(StateError, match=f"1 student trial.*{victim}: ActorDiedError"):
+        tune_students(teacher, inputs, settings, tmp_path, TrialResources(), max_failures=0)
+    killer.join(timeout=1)

@@ -45,14 +45,14 @@ from typing import Any
 import ray
 import torch
 from ray import tune
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 from torch import nn
 
 from stylebridge.catalog import FrontierPoint
 from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.models.export import export_onnx
 from stylebridge.models.transformer_net import TransformerNet, TransformerNetConfig
-from stylebridge.optimize.fast_distill import Trainer, pick_device
+from stylebridge.optimize.fast_distill import Trainer
 from stylebridge.optimize.student_nets import StudentNet, build_student
 from stylebridge.optimize.student_search import (
     SearchInputs,
@@ -122,7 +122,7 @@ class _Job:
     work_dir: Path
     speedups: dict[str, float]
     threads: int
-    reduction_factor: float
+    gpu: bool
 
 
 def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSettings,
@@ -146,7 +146,7 @@ def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSett
     inputs = _absolute(inputs)
     shipped = _Teacher.of(teacher)
     cache_seconds, runs = ray.get(_cache_task(resources).remote(
-        shipped, inputs.train_frames, settings.views, work_dir / "cache"))
+        shipped, inputs.train_frames, settings.views, work_dir / "cache", resources.gpus > 0))
     _log.info("teacher cache: %.1f s, %d teacher runs", cache_seconds, runs)
     names = [s.name for s in settings.shapes]
     for shape in settings.shapes:
@@ -154,9 +154,9 @@ def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSett
                     work_dir / f"{shape.name}.onnx")
     speedups = shape_speedups(work_dir, names, inputs)
     job = _Job(inputs, settings, work_dir, speedups, threads=max(1, int(resources.cpus)),
-               reduction_factor=1.0 / settings.keep)
+               gpu=resources.gpus > 0)
     grid = _tuner(shipped, job, resources, max_failures, on_result).fit()
-    failed = [f"{r.config.get('shape', '?')}: {r.error}" for r in grid if r.error is not None]
+    failed = [_failure(r) for r in grid if r.error is not None]
     if failed:
         raise StateError(f"{len(failed)} student trial(s) failed after {max_failures} "
                          f"retries: " + "; ".join(failed))
@@ -198,32 +198,26 @@ def _cache_task(resources: TrialResources) -> Any:
     return ray.remote(_build_cache).options(**options)
 
 
-def _build_cache(teacher: _Teacher, frames: tuple[Path, ...], views: Any,
-                 folder: Path) -> tuple[float, int]:
+def _build_cache(teacher: _Teacher, frames: tuple[Path, ...], views: Any, folder: Path,
+                 gpu: bool) -> tuple[float, int]:
     started = time.perf_counter()
-    cache = build_cache(teacher.build(pick_device()), frames, views, folder)
+    cache = build_cache(teacher.build(_device(gpu)), frames, views, folder)
     return time.perf_counter() - started, cache.teacher_runs
 
 
 def _tuner(teacher: _Teacher, job: _Job, resources: TrialResources, max_failures: int,
            on_result: Callable[[str, dict[str, float]], None] | None) -> Any:
     settings = job.settings
-    rungs = len(settings.budgets)
-    scheduler: Any = FIFOScheduler()
-    if settings.keep < 1.0:
-        scheduler = ASHAScheduler(time_attr="milestone", grace_period=1,
-                                  max_t=job.reduction_factor ** (rungs - 1),
-                                  reduction_factor=job.reduction_factor)
     cluster = ray.cluster_resources()
     per = (cluster.get("GPU", 0.0) / resources.gpus if resources.gpus > 0
            else cluster.get("CPU", 0.0) / resources.cpus)
-    trainable = tune.with_resources(tune.with_parameters(_trial, teacher=teacher, job=job),
+    trainable = tune.with_resources(tune.with_parameters(student_trial, teacher=teacher, job=job),
                                     resources.as_tune())
     callbacks = [_Progress(on_result)] if on_result is not None else []
     return tune.Tuner(
         trainable,
         param_space={"shape": tune.grid_search([s.name for s in settings.shapes])},
-        tune_config=tune.TuneConfig(scheduler=scheduler, metric="score", mode="max",
+        tune_config=tune.TuneConfig(scheduler=scheduler(settings), metric="score", mode="max",
                                     max_concurrent_trials=max(1, math.floor(per))),
         run_config=tune.RunConfig(
             storage_path=str(job.work_dir / "tune"), name="students", verbose=0,
@@ -232,15 +226,32 @@ def _tuner(teacher: _Teacher, job: _Job, resources: TrialResources, max_failures
             callbacks=callbacks))
 
 
-def _trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
-    """One shape through the budgets, from its last checkpoint when Tune restarts it."""
+def scheduler(settings: SearchSettings) -> TrialScheduler:
+    """ASHA with a rung at every budget (clock: ``milestone = (1 / keep) ** rung``); with
+    ``keep = 1`` nothing is cut, so every shape runs every budget (FIFO)."""
+    if settings.keep >= 1.0:
+        return FIFOScheduler()
+    return ASHAScheduler(time_attr="milestone", grace_period=1,
+                         max_t=milestone(settings, len(settings.budgets) - 1),
+                         reduction_factor=1.0 / settings.keep)
+
+
+def milestone(settings: SearchSettings, rung: int) -> float:
+    """ASHA's clock at the end of ``rung``: its k-th rung is at ``reduction_factor ** k``."""
+    return (1.0 / settings.keep) ** rung
+
+
+def student_trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
+    """One shape through the budgets, from its last checkpoint when Tune restarts it
+    (Tune's trainable; its name is the trials' name)."""
     torch.set_num_threads(job.threads)
     name = str(config["shape"])
     settings = job.settings
-    model = teacher.build(pick_device())
+    device = _device(job.gpu)
+    model = teacher.build(device)
     cache = open_cache(model, job.inputs.train_frames, settings.views, job.work_dir / "cache")
     student = initial_student(parse_shape(name), model, settings, job.inputs.train_frames)
-    trainer = Trainer(student, cache, settings.train)
+    trainer = Trainer(student, cache, settings.train, device=device)
     restored = -1
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
@@ -263,9 +274,19 @@ def _trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
                        "ssim_mean": fid.ssim_mean, "ssim_min": fid.ssim_min,
                        "steps": trainer.total_steps, "train_seconds": trainer.total_seconds,
                        "speedup": speedup, "rung": rung,
-                       "milestone": job.reduction_factor ** rung,
+                       "milestone": milestone(settings, rung),
                        "restored_from_rung": restored}
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(saved)))
+
+
+def _failure(result: Any) -> str:
+    """``shape: ErrorType: first line (trial folder)``; the whole traceback is in the folder."""
+    error = result.error
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    # Ray's task errors start with the traceback; the cause is on the last line.
+    cause = lines[-1].strip() if lines else ""
+    return (f"{result.config.get('shape', '?')}: {type(error).__name__}: {cause[:300]} "
+            f"({result.path})")
 
 
 def _history(result: Any) -> list[dict[str, float]]:
@@ -311,11 +332,22 @@ def _load_student(checkpoint: Any, name: str, teacher: nn.Module, job: _Job) -> 
     settings = job.settings
     cache = open_cache(teacher, job.inputs.train_frames, settings.views, job.work_dir / "cache")
     trainer = Trainer(build_student(parse_shape(name), seed=settings.train.seed), cache,
-                      settings.train)
+                      settings.train, device=torch.device("cpu"))
     with checkpoint.as_directory() as folder:
         state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
     trainer.load_state_dict(state["trainer"])
     return trainer.model()
+
+
+def _device(gpu: bool) -> torch.device:
+    """The GPU Ray gave this worker, or the CPU: a task holding no GPU still sees every GPU
+    of its node (Ray leaves CUDA_VISIBLE_DEVICES alone), so it must not pick one itself."""
+    if not gpu:
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise InvalidInputError("this student trial holds a GPU but PyTorch sees no CUDA "
+                                "device here: install a CUDA build of torch on the workers")
+    return torch.device("cuda")
 
 
 class _Progress(tune.Callback):
