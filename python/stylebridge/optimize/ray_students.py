@@ -145,9 +145,11 @@ def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSett
     work_dir.mkdir(parents=True, exist_ok=True)
     inputs = _absolute(inputs)
     shipped = _Teacher.of(teacher)
+    started = time.perf_counter()
     cache_seconds, runs = ray.get(_cache_task(resources).remote(
         shipped, inputs.train_frames, settings.views, work_dir / "cache", resources.gpus > 0))
-    _log.info("teacher cache: %.1f s, %d teacher runs", cache_seconds, runs)
+    _log.info("teacher cache: %.1f s in its task, %.1f s with Ray's start-up, %d teacher runs",
+              cache_seconds, time.perf_counter() - started, runs)
     names = [s.name for s in settings.shapes]
     for shape in settings.shapes:
         export_onnx(build_student(shape, seed=settings.train.seed).eval(),
@@ -155,7 +157,9 @@ def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSett
     speedups = shape_speedups(work_dir, names, inputs)
     job = _Job(inputs, settings, work_dir, speedups, threads=max(1, int(resources.cpus)),
                gpu=resources.gpus > 0)
+    started = time.perf_counter()
     grid = _tuner(shipped, job, resources, max_failures, on_result).fit()
+    _log.info("Tune: %d trials in %.1f s", len(grid), time.perf_counter() - started)
     failed = [_failure(r) for r in grid if r.error is not None]
     if failed:
         raise StateError(f"{len(failed)} student trial(s) failed after {max_failures} "
