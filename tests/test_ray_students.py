@@ -98,8 +98,14 @@ def test_tune_gives_the_local_frontier_for_the_same_steps(
     settings = SearchSettings(shapes=SHAPES, budgets=(30.0, 30.0), min_speedup=1.0,
                               views=VIEWS, train=TrainConfig(steps=steps, warmup_steps=2))
     seen: list[tuple[str, int]] = []
+    lock = threading.Lock()  # like a progress display: it does not pickle
+
+    def on_result(shape: str, metrics: dict[str, float]) -> None:
+        with lock:
+            seen.append((shape, int(metrics["rung"])))
+
     result = tune_students(teacher, inputs, settings, tmp_path / "ray", TrialResources(),
-                           on_result=lambda shape, m: seen.append((shape, int(m["rung"]))))
+                           on_result=on_result)
     local = successive_halving(teacher, inputs, settings, tmp_path / "local")
 
     assert isinstance(result.student, StudentNet) and not result.student.training

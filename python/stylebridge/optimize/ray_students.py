@@ -358,9 +358,16 @@ class _Progress(tune.Callback):
     """Tune callback: every reported rung to ``on_result`` on the Tuner's process."""
 
     def __init__(self, on_result: Callable[[str, dict[str, float]], None]) -> None:
-        self._on_result = on_result
+        self._on_result: Callable[[str, dict[str, float]], None] | None = on_result
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The Tuner pickles its run config (callbacks included) into the experiment folder
+        # at once; a progress display holds locks and consoles that do not pickle, and
+        # means nothing to another process anyway.
+        return {"_on_result": None}
 
     def on_trial_result(self, iteration: int, trials: list[Any], trial: Any,
                         result: dict[str, Any], **info: Any) -> None:
-        self._on_result(str(trial.config["shape"]), {k: float(result[k]) for k in METRICS
-                                                     if k in result})
+        if self._on_result is not None:
+            self._on_result(str(trial.config["shape"]), {k: float(result[k]) for k in METRICS
+                                                         if k in result})
