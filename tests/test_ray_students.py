@@ -91,7 +91,7 @@ def test_asha_has_a_rung_at_every_budget() -> None:
         assert rungs[: budgets - 1] == [milestone(settings, r) for r in range(budgets - 1)]
 
 
-def test_tune_gives_the_local_frontier_for_the_same_steps(
+def test_tune_gives_the_local_frontier_for_the_same_steps_and_a_rerun_reuses_it(
         cluster: dict[str, float], teacher: TransformerNet, inputs: SearchInputs,
         tmp_path: Path) -> None:
     steps = 12  # per rung; the budgets are long enough that the step count always stops
@@ -128,6 +128,13 @@ def test_tune_gives_the_local_frontier_for_the_same_steps(
         {s for s, r in points if r == 1}
     winner = result.winner
     assert winner.ssim_mean == max(p.ssim_mean for p in result.frontier if p.rung == top)
+    # A re-run of the same search restores the finished experiment: nothing trains again.
+    seen.clear()
+    again = tune_students(teacher, inputs, settings, tmp_path / "ray", TrialResources(),
+                          on_result=on_result)
+    assert seen == []
+    assert again.frontier == result.frontier
+    assert torch.equal(again.student.head.conv2d.weight, result.student.head.conv2d.weight)
 
 
 def test_a_killed_trial_resumes_from_its_last_rung(
@@ -161,7 +168,8 @@ def test_a_killed_trial_resumes_from_its_last_rung(
     # It went on from rung 0's trainer: two budgets of training in it, not one.
     assert history[1]["train_seconds"] >= sum(settings.budgets[:2])
     assert history[1]["steps"] > history[0]["steps"]
-    assert any(p.shape == victim and p.rung == 1 for p in result.frontier)
+    assert {(p.shape, p.rung) for p in result.frontier if p.shape == victim} == \
+        {(victim, r) for r in rungs}
     assert len({(p.shape, p.rung) for p in result.frontier}) == len(result.frontier)
     assert result.winner.rung == 2
     assert isinstance(result.student, StudentNet)

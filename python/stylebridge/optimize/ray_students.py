@@ -22,7 +22,10 @@ Faults: every rung ends with a checkpoint of the whole Trainer (student, EMA,
 optimiser, step and time counters, learning-rate cycle). A trial whose worker dies is
 restarted by Tune (``FailureConfig.max_failures``) from its last finished rung: no rung
 is trained or reported twice. Batches follow the step count, so the restored trial
-draws the batches the uninterrupted one would have.
+draws the batches the uninterrupted one would have. A re-run of the same search (same
+teacher cache, settings and evaluation frames, fingerprinted in ``tune/students.sha256``)
+restores the Tune experiment: finished trials are not run again, interrupted or errored
+ones go on from their last checkpoint.
 
 The teacher cache is built once, in a Ray task holding the trials' resources, in
 ``work_dir/cache`` (a path every worker sees); trials only open it (two writers would
@@ -32,6 +35,8 @@ interleaved with the teacher, so training load never skews them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import os
@@ -42,12 +47,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import ray
 import torch
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 from torch import nn
 
+from stylebridge.atomic import write_bytes_atomically
 from stylebridge.catalog import FrontierPoint
 from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.models.export import export_onnx
@@ -64,7 +71,7 @@ from stylebridge.optimize.student_search import (
     shape_speedups,
     train_and_measure,
 )
-from stylebridge.optimize.teacher_cache import build_cache, open_cache
+from stylebridge.optimize.teacher_cache import META, build_cache, open_cache
 
 _log = logging.getLogger(__name__)
 STATE_FILE = "trainer.pt"
@@ -158,7 +165,13 @@ def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSett
     job = _Job(inputs, settings, work_dir, speedups, threads=max(1, int(resources.cpus)),
                gpu=resources.gpus > 0)
     started = time.perf_counter()
-    grid = _tuner(shipped, job, resources, max_failures, on_result).fit()
+    key = str(work_dir / "tune" / "students")
+    if on_result is not None:
+        _LISTENERS[key] = on_result
+    try:
+        grid = _tuner(shipped, job, resources, max_failures, key).fit()
+    finally:
+        _LISTENERS.pop(key, None)
     _log.info("Tune: %d trials in %.1f s", len(grid), time.perf_counter() - started)
     failed = [_failure(r) for r in grid if r.error is not None]
     if failed:
@@ -210,24 +223,50 @@ def _build_cache(teacher: _Teacher, frames: tuple[Path, ...], views: Any, folder
 
 
 def _tuner(teacher: _Teacher, job: _Job, resources: TrialResources, max_failures: int,
-           on_result: Callable[[str, dict[str, float]], None] | None) -> Any:
+           key: str) -> Any:
+    """A new Tuner, or the interrupted one of the same search (same teacher cache, settings
+    and evaluation frames) restored: finished trials stay, the rest go on from their last
+    checkpoint, errored ones too."""
     settings = job.settings
     cluster = ray.cluster_resources()
     per = (cluster.get("GPU", 0.0) / resources.gpus if resources.gpus > 0
            else cluster.get("CPU", 0.0) / resources.cpus)
     trainable = tune.with_resources(tune.with_parameters(student_trial, teacher=teacher, job=job),
                                     resources.as_tune())
-    callbacks = [_Progress(on_result)] if on_result is not None else []
+    space = {"shape": tune.grid_search([s.name for s in settings.shapes])}
+    stamp = job.work_dir / "tune" / "students.sha256"
+    fingerprint = _fingerprint(job)
+    if (stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint
+            and tune.Tuner.can_restore(key)):
+        _log.info("resuming the student search in %s", key)
+        return tune.Tuner.restore(key, trainable, resume_errored=True, param_space=space)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomically(stamp, fingerprint.encode())
     return tune.Tuner(
         trainable,
-        param_space={"shape": tune.grid_search([s.name for s in settings.shapes])},
+        param_space=space,
         tune_config=tune.TuneConfig(scheduler=scheduler(settings), metric="score", mode="max",
                                     max_concurrent_trials=max(1, math.floor(per))),
         run_config=tune.RunConfig(
             storage_path=str(job.work_dir / "tune"), name="students", verbose=0,
             failure_config=tune.FailureConfig(max_failures=max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            callbacks=callbacks))
+            callbacks=[_Progress(key)]))
+
+
+def _fingerprint(job: _Job) -> str:
+    """What decides the trials' results: the cache (teacher, frames, views), the search
+    settings and the evaluation frames."""
+    s = job.settings
+    described = {"cache": json.loads((job.work_dir / "cache" / META).read_text("utf-8")),
+                 "shapes": [x.name for x in s.shapes], "budgets": list(s.budgets),
+                 "keep": s.keep, "min_speedup": s.min_speedup,
+                 "speed_tolerance": s.speed_tolerance, "teacher_init": s.teacher_init,
+                 "train": s.train.model_dump(mode="json")}
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
+    for array in (*job.inputs.eval_frames, *job.inputs.eval_reference):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def scheduler(settings: SearchSettings) -> TrialScheduler:
@@ -256,13 +295,12 @@ def student_trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
     cache = open_cache(model, job.inputs.train_frames, settings.views, job.work_dir / "cache")
     student = initial_student(parse_shape(name), model, settings, job.inputs.train_frames)
     trainer = Trainer(student, cache, settings.train, device=device)
-    restored = -1
+    restored, history = -1, []
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
-        with checkpoint.as_directory() as folder:
-            state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
+        state = _read(checkpoint)
         trainer.load_state_dict(state["trainer"])
-        restored = int(state["rung"])
+        restored, history = int(state["rung"]), list(state["history"])
     pids = job.work_dir / "pids"
     pids.mkdir(parents=True, exist_ok=True)
     speedup = job.speedups[name]
@@ -271,15 +309,17 @@ def student_trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
         with tempfile.TemporaryDirectory(prefix=f"{name}-") as tmp:
             fid = train_and_measure(trainer, settings.budgets[rung], Path(tmp) / "s.onnx",
                                     job.inputs)
-            saved = Path(tmp) / "checkpoint"
-            saved.mkdir()
-            torch.save({"trainer": trainer.state_dict(), "rung": rung}, saved / STATE_FILE)
             metrics = {"score": rank_score(speedup, fid.ssim_mean, settings),
                        "ssim_mean": fid.ssim_mean, "ssim_min": fid.ssim_min,
                        "steps": trainer.total_steps, "train_seconds": trainer.total_seconds,
                        "speedup": speedup, "rung": rung,
                        "milestone": milestone(settings, rung),
                        "restored_from_rung": restored}
+            history.append(metrics)
+            saved = Path(tmp) / "checkpoint"
+            saved.mkdir()
+            torch.save({"trainer": trainer.state_dict(), "rung": rung, "history": history},
+                        saved / STATE_FILE)
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(saved)))
 
 
@@ -294,14 +334,25 @@ def _failure(result: Any) -> str:
 
 
 def _history(result: Any) -> list[dict[str, float]]:
-    """One row per reported rung, in order; a rung reported twice is a bug, said loudly."""
-    frame = result.metrics_dataframe
-    rows = [] if frame is None else frame.sort_values("rung").to_dict("records")
+    """The rungs of a trial, from its last checkpoint, which carries the metrics of every
+    rung it holds. Not ``result.metrics_dataframe``: after a worker was killed and the
+    trial restored, that held only the rungs reported since (measured: [1, 2], rung 0
+    gone), and a driver restarted from an older experiment state could replay a rung."""
+    if result.checkpoint is None:
+        raise StateError(f"trial {result.config['shape']} reported no rung ({result.path})")
+    rows = list(_read(result.checkpoint)["history"])
     rungs = [int(r["rung"]) for r in rows]
-    if len(set(rungs)) != len(rungs) or rungs != list(range(len(rungs))):
-        raise StateError(f"trial {result.config['shape']} reported rungs {rungs}: each rung "
-                         f"must be reported once, from 0")
+    if rungs != list(range(len(rows))):
+        raise StateError(f"trial {result.config['shape']} holds rungs {rungs}: every rung "
+                         f"from 0, once, was expected ({result.path})")
     return rows
+
+
+def _read(checkpoint: Any) -> dict[str, Any]:
+    """A trial checkpoint's contents: trainer state, last rung, metrics of every rung."""
+    with checkpoint.as_directory() as folder:
+        return dict(torch.load(Path(folder) / STATE_FILE, map_location="cpu",
+                               weights_only=True))
 
 
 def _frontier(histories: dict[str, list[dict[str, float]]], names: list[str],
@@ -337,9 +388,7 @@ def _load_student(checkpoint: Any, name: str, teacher: nn.Module, job: _Job) -> 
     cache = open_cache(teacher, job.inputs.train_frames, settings.views, job.work_dir / "cache")
     trainer = Trainer(build_student(parse_shape(name), seed=settings.train.seed), cache,
                       settings.train, device=torch.device("cpu"))
-    with checkpoint.as_directory() as folder:
-        state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
-    trainer.load_state_dict(state["trainer"])
+    trainer.load_state_dict(_read(checkpoint)["trainer"])
     return trainer.model()
 
 
@@ -354,20 +403,22 @@ def _device(gpu: bool) -> torch.device:
     return torch.device("cuda")
 
 
+# on_result of the search running in this process, by experiment folder.
+_LISTENERS: dict[str, Callable[[str, dict[str, float]], None]] = {}
+
+
 class _Progress(tune.Callback):
-    """Tune callback: every reported rung to ``on_result`` on the Tuner's process."""
+    """Tune callback: every reported rung to the ``on_result`` of its search, on the
+    Tuner's process. It holds only the experiment's key: the Tuner pickles its run config
+    into the experiment folder (a progress display with locks does not pickle), and a
+    restored Tuner must reach the new run's ``on_result``, not the old one's."""
 
-    def __init__(self, on_result: Callable[[str, dict[str, float]], None]) -> None:
-        self._on_result: Callable[[str, dict[str, float]], None] | None = on_result
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The Tuner pickles its run config (callbacks included) into the experiment folder
-        # at once; a progress display holds locks and consoles that do not pickle, and
-        # means nothing to another process anyway.
-        return {"_on_result": None}
+    def __init__(self, key: str) -> None:
+        self._key = key
 
     def on_trial_result(self, iteration: int, trials: list[Any], trial: Any,
                         result: dict[str, Any], **info: Any) -> None:
-        if self._on_result is not None:
-            self._on_result(str(trial.config["shape"]), {k: float(result[k]) for k in METRICS
-                                                         if k in result})
+        listener = _LISTENERS.get(self._key)
+        if listener is not None:
+            listener(str(trial.config["shape"]), {k: float(result[k]) for k in METRICS
+                                                  if k in result})
