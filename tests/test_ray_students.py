@@ -140,13 +140,13 @@ def test_tune_gives_the_local_frontier_for_the_same_steps_and_a_rerun_reuses_it(
 def test_a_killed_trial_resumes_from_its_last_rung(
         cluster: dict[str, float], teacher: TransformerNet, inputs: SearchInputs,
         tmp_path: Path) -> None:
-    settings = SearchSettings(shapes=SHAPES, budgets=(5.0, 5.0, 5.0), min_speedup=1.0,
+    settings = SearchSettings(shapes=SHAPES, budgets=(4.0, 4.0, 4.0), min_speedup=1.0,
                               views=VIEWS, train=TrainConfig(warmup_steps=2))
     work = tmp_path / "work"
     reports: list[tuple[str, dict[str, float]]] = []
     killed: list[tuple[str, int]] = []
 
-    def kill(shape: str) -> None:  # mid-rung 1: rung 0's checkpoint is in
+    def kill(shape: str) -> None:  # 1.5 s into rung 1: rung 0's checkpoint is in
         pid = int((work / "pids" / f"{shape}.pid").read_text())
         os.kill(pid, signal.SIGKILL)
         killed.append((shape, pid))
@@ -155,7 +155,7 @@ def test_a_killed_trial_resumes_from_its_last_rung(
         reports.append((shape, metrics))
         if metrics["rung"] == 0 and not killed and len(reports) == 1:
             # The first arrival at a rung always goes on under ASHA.
-            threading.Timer(2.0, kill, args=(shape,)).start()
+            threading.Timer(1.5, kill, args=(shape,)).start()
 
     result = tune_students(teacher, inputs, settings, work, TrialResources(), max_failures=2,
                            on_result=on_result)
@@ -178,8 +178,8 @@ def test_a_killed_trial_resumes_from_its_last_rung(
 def test_a_trial_failing_beyond_its_retries_is_named(
         cluster: dict[str, float], teacher: TransformerNet, inputs: SearchInputs,
         tmp_path: Path) -> None:
-    settings = SearchSettings(shapes=SHAPES, budgets=(2.0,), min_speedup=1.0, views=VIEWS,
-                              train=TrainConfig(warmup_steps=2))
+    settings = SearchSettings(shapes=SHAPES[1:], budgets=(2.0,), min_speedup=1.0,
+                              views=VIEWS, train=TrainConfig(warmup_steps=2))
     victim = SHAPES[1].name
     pid_file = tmp_path / "pids" / f"{victim}.pid"
 
