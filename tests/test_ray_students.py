@@ -39,6 +39,7 @@ from stylebridge.optimize.student_search import (
     successive_halving,
 )
 from stylebridge.optimize.teacher_cache import ViewSpec
+from stylebridge.optimize.tune_results import frontier_of
 
 SHAPES = tuple(parse_shape(n) for n in ("s8-16-32-r1", "s8-16-32-r1dw-k3"))
 VIEWS = ViewSpec(width=64, height=40, views_per_frame=1)
@@ -89,6 +90,22 @@ def test_asha_has_a_rung_at_every_budget() -> None:
         settings = SearchSettings(shapes=SHAPES, budgets=(1.0,) * budgets, keep=keep)
         rungs = sorted(m for m, _ in scheduler(settings)._brackets[0]._rungs)  # type: ignore[attr-defined]
         assert rungs[: budgets - 1] == [milestone(settings, r) for r in range(budgets - 1)]
+
+
+def test_the_frontier_keeps_who_went_on_and_only_the_winner_on_top() -> None:
+    def rungs(*scores: float) -> list[dict[str, float]]:
+        return [{"score": v, "ssim_mean": v, "ssim_min": v, "steps": 10 * (r + 1),
+                 "train_seconds": 1.0 + r, "speedup": 8.0, "rung": r}
+                for r, v in enumerate(scores)]
+
+    histories = {"a": rungs(0.3, 0.4, 0.5), "b": rungs(0.2), "c": rungs(0.35, 0.45, 0.6),
+                 "d": rungs(0.5, 0.1)}
+    points, winner = frontier_of(histories, ["a", "b", "c", "d"])
+    assert winner == "c"
+    assert [(p.shape, p.rung, p.kept) for p in points] == [
+        ("a", 0, True), ("b", 0, False), ("c", 0, True), ("d", 0, True),
+        ("a", 1, True), ("c", 1, True), ("d", 1, False),
+        ("a", 2, False), ("c", 2, True)]
 
 
 def test_tune_gives_the_local_frontier_for_the_same_steps_and_a_rerun_reuses_it(

@@ -55,7 +55,6 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 from torch import nn
 
 from stylebridge.atomic import write_bytes_atomically
-from stylebridge.catalog import FrontierPoint
 from stylebridge.errors import InvalidInputError, StateError
 from stylebridge.models.export import export_onnx
 from stylebridge.models.transformer_net import TransformerNet, TransformerNetConfig
@@ -72,9 +71,15 @@ from stylebridge.optimize.student_search import (
     train_and_measure,
 )
 from stylebridge.optimize.teacher_cache import META, build_cache, open_cache
+from stylebridge.optimize.tune_results import (
+    STATE_FILE,
+    describe_failure,
+    frontier_of,
+    read_checkpoint,
+    rung_history,
+)
 
 _log = logging.getLogger(__name__)
-STATE_FILE = "trainer.pt"
 METRICS = ("score", "ssim_mean", "ssim_min", "steps", "train_seconds", "speedup", "rung",
            "milestone", "restored_from_rung")
 
@@ -173,12 +178,12 @@ def tune_students(teacher: nn.Module, inputs: SearchInputs, settings: SearchSett
     finally:
         _LISTENERS.pop(key, None)
     _log.info("Tune: %d trials in %.1f s", len(grid), time.perf_counter() - started)
-    failed = [_failure(r) for r in grid if r.error is not None]
+    failed = [describe_failure(r) for r in grid if r.error is not None]
     if failed:
         raise StateError(f"{len(failed)} student trial(s) failed after {max_failures} "
                          f"retries: " + "; ".join(failed))
-    histories = {r.config["shape"]: _history(r) for r in grid}
-    frontier, winner = _frontier(histories, names, settings)
+    histories = {r.config["shape"]: rung_history(r) for r in grid}
+    frontier, winner = frontier_of(histories, names)
     best = next(r for r in grid if r.config["shape"] == winner)
     student = _load_student(best.checkpoint, winner, teacher, job)
     rates = {n: h[-1]["steps"] / h[-1]["train_seconds"] for n, h in histories.items()
@@ -298,7 +303,7 @@ def student_trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
     restored, history = -1, []
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
-        state = _read(checkpoint)
+        state = read_checkpoint(checkpoint)
         trainer.load_state_dict(state["trainer"])
         restored, history = int(state["rung"]), list(state["history"])
     pids = job.work_dir / "pids"
@@ -323,63 +328,6 @@ def student_trial(config: dict[str, Any], teacher: _Teacher, job: _Job) -> None:
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(saved)))
 
 
-def _failure(result: Any) -> str:
-    """``shape: ErrorType: first line (trial folder)``; the whole traceback is in the folder."""
-    error = result.error
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    # Ray's task errors start with the traceback; the cause is on the last line.
-    cause = lines[-1].strip() if lines else ""
-    return (f"{result.config.get('shape', '?')}: {type(error).__name__}: {cause[:300]} "
-            f"({result.path})")
-
-
-def _history(result: Any) -> list[dict[str, float]]:
-    """The rungs of a trial, from its last checkpoint, which carries the metrics of every
-    rung it holds. Not ``result.metrics_dataframe``: after a worker was killed and the
-    trial restored, that held only the rungs reported since (measured: [1, 2], rung 0
-    gone), and a driver restarted from an older experiment state could replay a rung."""
-    if result.checkpoint is None:
-        raise StateError(f"trial {result.config['shape']} reported no rung ({result.path})")
-    rows = list(_read(result.checkpoint)["history"])
-    rungs = [int(r["rung"]) for r in rows]
-    if rungs != list(range(len(rows))):
-        raise StateError(f"trial {result.config['shape']} holds rungs {rungs}: every rung "
-                         f"from 0, once, was expected ({result.path})")
-    return rows
-
-
-def _read(checkpoint: Any) -> dict[str, Any]:
-    """A trial checkpoint's contents: trainer state, last rung, metrics of every rung."""
-    with checkpoint.as_directory() as folder:
-        return dict(torch.load(Path(folder) / STATE_FILE, map_location="cpu",
-                               weights_only=True))
-
-
-def _frontier(histories: dict[str, list[dict[str, float]]], names: list[str],
-              settings: SearchSettings) -> tuple[list[FrontierPoint], str]:
-    """Every (shape, rung) reported; kept = went on to the next rung, or, on the top rung
-    reached, the winner (the best score there)."""
-    top = max((len(h) - 1 for h in histories.values()), default=-1)
-    if top < 0:
-        raise StateError("no student trial reported a single rung")
-    at_top = [n for n in names if len(histories.get(n, [])) == top + 1]
-    winner = max(at_top, key=lambda n: histories[n][top]["score"])
-    points = []
-    for rung in range(top + 1):
-        for name in names:
-            rows = histories.get(name, [])
-            if len(rows) <= rung:
-                continue
-            row = rows[rung]
-            kept = len(rows) > rung + 1 or (rung == top and name == winner)
-            points.append(FrontierPoint(
-                shape=name, rung=rung, train_seconds=float(row["train_seconds"]),
-                steps=int(row["steps"]), speedup=float(row["speedup"]),
-                ssim_mean=float(row["ssim_mean"]), ssim_min=float(row["ssim_min"]),
-                kept=kept))
-    return points, winner
-
-
 def _load_student(checkpoint: Any, name: str, teacher: nn.Module, job: _Job) -> StudentNet:
     """The winner's EMA weights from its last checkpoint, on the CPU, in eval mode."""
     if checkpoint is None:
@@ -388,7 +336,7 @@ def _load_student(checkpoint: Any, name: str, teacher: nn.Module, job: _Job) -> 
     cache = open_cache(teacher, job.inputs.train_frames, settings.views, job.work_dir / "cache")
     trainer = Trainer(build_student(parse_shape(name), seed=settings.train.seed), cache,
                       settings.train, device=torch.device("cpu"))
-    trainer.load_state_dict(_read(checkpoint)["trainer"])
+    trainer.load_state_dict(read_checkpoint(checkpoint)["trainer"])
     return trainer.model()
 
 
