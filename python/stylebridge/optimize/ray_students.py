@@ -30,7 +30,8 @@ ones go on from their last checkpoint.
 The teacher cache is built once, in a Ray task holding the trials' resources, in
 ``work_dir/cache`` (a path every worker sees); trials only open it (two writers would
 race). Speed-ups are timed in the calling process before any trial starts, every shape
-interleaved with the teacher, so training load never skews them.
+interleaved with the teacher, so training load never skews them. After the fit, the
+frontier is read back from the trials' checkpoints (``tune_results``).
 """
 
 from __future__ import annotations
