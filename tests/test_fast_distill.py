@@ -16,6 +16,7 @@ import torch
 from stylebridge.engines.checker import check_engines
 from stylebridge.engines.findings import Verdict
 from stylebridge.engines.targets import Engine
+from stylebridge.errors import InvalidInputError, NotFoundError
 from stylebridge.models import load_checkpoint
 from stylebridge.models.export import export_onnx
 from stylebridge.models.transformer_net import TransformerNet
@@ -27,7 +28,7 @@ from stylebridge.optimize.student_nets import (
     latency_ideas,
     teacher_hints,
 )
-from stylebridge.optimize.teacher_cache import TeacherCache, ViewSpec, build_cache
+from stylebridge.optimize.teacher_cache import TeacherCache, ViewSpec, build_cache, open_cache
 from stylebridge.optimize.teacher_init import init_from_teacher
 
 VIEWS = ViewSpec(width=64, height=40, views_per_frame=2)
@@ -72,6 +73,38 @@ def test_a_second_build_reuses_the_cache_without_the_teacher(
     again = build_cache(teacher, frame_paths[:2], VIEWS, cache.folder)
     assert again.teacher_runs == 0
     np.testing.assert_array_equal(again.targets, cache.targets)
+
+
+def test_open_cache_refuses_a_cache_of_other_inputs(
+        teacher: TransformerNet, cache: TeacherCache, frame_paths: list[Path],
+        tmp_path: Path) -> None:
+    opened = open_cache(teacher, frame_paths[:2], VIEWS, cache.folder)
+    assert opened.teacher_runs == 0 and np.array_equal(opened.targets, cache.targets)
+    with pytest.raises(NotFoundError, match="another teacher, frames or view"):
+        open_cache(teacher, frame_paths[:1], VIEWS, cache.folder)
+    with pytest.raises(NotFoundError, match="no finished teacher cache"):
+        open_cache(teacher, frame_paths[:2], VIEWS, tmp_path)
+
+
+def test_a_trainer_restored_from_its_state_trains_on_as_if_never_stopped(
+        cache: TeacherCache, tmp_path: Path) -> None:
+    shape = StudentShape(widths=(8, 16, 32), residual_blocks=1)
+    config = TrainConfig(warmup_steps=2, hint_weight=0.5)  # adapters and EMA in the state
+    straight = Trainer(build_student(shape), cache, config)
+    straight.run(steps=4)
+    torch.save(straight.state_dict(), tmp_path / "state.pt")
+    straight.run(steps=3)
+    resumed = Trainer(build_student(shape, seed=7), cache, config)
+    resumed.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))
+    assert (resumed.total_steps, resumed.cycles) == (4, 1)
+    resumed.run(steps=3)
+    for ours, theirs in zip(resumed.model().state_dict().values(),
+                            straight.model().state_dict().values(), strict=True):
+        assert torch.equal(ours, theirs)
+    other = Trainer(build_student(StudentShape(widths=(4, 8, 16), residual_blocks=1)), cache,
+                    config)
+    with pytest.raises(InvalidInputError, match="does not fit"):
+        other.load_state_dict(straight.state_dict())
 
 
 def _mean(values: list[float]) -> float:

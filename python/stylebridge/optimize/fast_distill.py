@@ -120,6 +120,41 @@ class Trainer:
         out.load_state_dict({k: v.detach().float().cpu() for k, v in source.state_dict().items()})
         return out.eval()
 
+    def state_dict(self) -> dict[str, object]:
+        """Everything a later :meth:`run` depends on (weights, adapters, optimiser, EMA,
+        counters), as tensors and numbers only: saved with ``torch.save``, it loads back with
+        ``weights_only=True``. Batches follow ``total_steps``, so a restored trainer draws
+        the batches the uninterrupted one would have."""
+        return {
+            "student": self.student.state_dict(),
+            "adapters": self.adapters.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "total_steps": self.total_steps,
+            "total_seconds": self.total_seconds,
+            "cycles": self.cycles,
+        }
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        """Continue from :meth:`state_dict` of a trainer with the same shape and config.
+
+        Raises InvalidInputError when the state does not fit (another shape, or EMA on in
+        one and off in the other)."""
+        try:
+            self.student.load_state_dict(state["student"])  # type: ignore[arg-type]
+            self.adapters.load_state_dict(state["adapters"])  # type: ignore[arg-type]
+            self.optimizer.load_state_dict(state["optimizer"])  # type: ignore[arg-type]
+            if (state["ema"] is None) != (self.ema is None):
+                raise ValueError("EMA on in one trainer and off in the other")
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])  # type: ignore[arg-type]
+            self.total_steps = int(state["total_steps"])  # type: ignore[call-overload]
+            self.total_seconds = float(state["total_seconds"])  # type: ignore[arg-type]
+            self.cycles = int(state["cycles"])  # type: ignore[call-overload]
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise InvalidInputError(f"trainer state does not fit this trainer "
+                                    f"({self.student.shape.name}): {exc}") from exc
+
     def run(self, time_budget_s: float | None = None, steps: int | None = None) -> RunStats:
         """Train one more warm-up + cosine cycle; stops at ``steps`` or the time budget."""
         cfg = self.config

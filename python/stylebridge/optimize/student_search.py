@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from stylebridge.catalog import FrontierPoint
+from stylebridge.catalog import Fidelity, FrontierPoint
 from stylebridge.evaluate.latency import LatencySpec, measure_interleaved
 from stylebridge.evaluate.latency import speedups as interleaved_speedups
 from stylebridge.evaluate.variant_eval import evaluate_fidelity
@@ -87,34 +87,21 @@ def successive_halving(teacher: nn.Module, inputs: SearchInputs, settings: Searc
     started = time.perf_counter()
     cache = build_cache(teacher, inputs.train_frames, settings.views, work_dir / "cache")
     cache_seconds = time.perf_counter() - started
-    mean_rgb = teacher_mean_rgb(teacher, inputs.train_frames)
     trainers: dict[str, Trainer] = {}
-    speedups: dict[str, float] = {}
     for shape in settings.shapes:
-        student = build_student(shape, seed=settings.train.seed)
-        if settings.teacher_init:
-            init_from_teacher(student, teacher)
-        else:
-            with torch.no_grad():
-                student.head.conv2d.bias.copy_(mean_rgb)
+        student = initial_student(shape, teacher, settings, inputs.train_frames)
         trainers[shape.name] = Trainer(student, cache, settings.train)
         export_onnx(student.eval(), work_dir / f"{shape.name}.onnx")
-    speedups.update(_speedups(work_dir, [s.name for s in settings.shapes], inputs))
-    for name, ratio in speedups.items():
-        _log.info("shape %s: %.2fx the teacher's speed", name, ratio)
+    speedups = shape_speedups(work_dir, [s.name for s in settings.shapes], inputs)
     frontier: list[FrontierPoint] = []
     alive = [s.name for s in settings.shapes]
-    scores: dict[str, tuple[bool, float]] = {}
+    scores: dict[str, float] = {}
     for rung, budget in enumerate(settings.budgets):
         points: dict[str, FrontierPoint] = {}
         for name in alive:
             trainer = trainers[name]
-            trainer.run(time_budget_s=budget)
-            path = work_dir / f"{name}.onnx"
-            export_onnx(trainer.model(), path)
-            fid = evaluate_fidelity(path, inputs.eval_frames, inputs.eval_reference)
-            fast = speedups[name] >= settings.min_speedup * settings.speed_tolerance
-            scores[name] = (fast, fid.ssim_mean)
+            fid = train_and_measure(trainer, budget, work_dir / f"{name}.onnx", inputs)
+            scores[name] = rank_score(speedups[name], fid.ssim_mean, settings)
             points[name] = FrontierPoint(
                 shape=name, rung=rung, train_seconds=trainer.total_seconds,
                 steps=trainer.total_steps, speedup=speedups[name], ssim_mean=fid.ssim_mean,
@@ -131,14 +118,48 @@ def successive_halving(teacher: nn.Module, inputs: SearchInputs, settings: Searc
                         cache_seconds=cache_seconds)
 
 
-def _speedups(work_dir: Path, names: list[str], inputs: SearchInputs) -> dict[str, float]:
-    """Every shape against the teacher, timed interleaved in one run (as the catalog is):
-    a load spike on a shared machine then hits teacher and students alike."""
+def initial_student(shape: StudentShape, teacher: nn.Module, settings: SearchSettings,
+                    frames: Sequence[Path]) -> StudentNet:
+    """A new student of ``shape``, seeded, started from the teacher's channels (or, without
+    ``teacher_init``, with its output bias at the teacher's mean colour)."""
+    student = build_student(shape, seed=settings.train.seed)
+    if settings.teacher_init:
+        init_from_teacher(student, teacher)
+    else:
+        with torch.no_grad():
+            student.head.conv2d.bias.copy_(teacher_mean_rgb(teacher, frames))
+    return student
+
+
+def train_and_measure(trainer: Trainer, budget: float, onnx_path: Path,
+                      inputs: SearchInputs) -> Fidelity:
+    """One rung: ``budget`` more seconds of training, export (the EMA), fidelity on the
+    evaluation frames."""
+    trainer.run(time_budget_s=budget)
+    export_onnx(trainer.model(), onnx_path)
+    return evaluate_fidelity(onnx_path, inputs.eval_frames, inputs.eval_reference)
+
+
+def rank_score(speedup: float, ssim_mean: float, settings: SearchSettings) -> float:
+    """One number that ranks as (fast enough, SSIM) does: SSIM lies in [-1, 1], so a bonus
+    of 2 puts every shape reaching ``min_speedup * speed_tolerance`` above every other."""
+    fast = speedup >= settings.min_speedup * settings.speed_tolerance
+    return ssim_mean + (2.0 if fast else 0.0)
+
+
+def shape_speedups(work_dir: Path, names: Sequence[str], inputs: SearchInputs
+                   ) -> dict[str, float]:
+    """Every shape (``work_dir/<name>.onnx``) against the teacher, timed interleaved in one
+    run (as the catalog is): a load spike on a shared machine then hits teacher and
+    students alike. Latency does not depend on the weights, so untrained exports do."""
     teacher_id = "__teacher__"
     models = {teacher_id: inputs.teacher_onnx, **{n: work_dir / f"{n}.onnx" for n in names}}
     spec = LatencySpec(resolutions=(inputs.latency_size,), runs=inputs.latency_runs, warmup=1)
     timing = measure_interleaved(models, inputs.latency_frame, spec)
-    return {n: up.ratio for n, up in interleaved_speedups(timing, teacher_id).items()}
+    ratios = {n: up.ratio for n, up in interleaved_speedups(timing, teacher_id).items()}
+    for name, ratio in ratios.items():
+        _log.info("shape %s: %.2fx the teacher's speed", name, ratio)
+    return ratios
 
 
 def parse_shape(name: str) -> StudentShape:

@@ -87,9 +87,7 @@ def build_cache(teacher: nn.Module, frames: Sequence[Path], spec: ViewSpec,
         raise NotFoundError("the teacher cache needs at least one frame")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {"teacher": _weights_sha(teacher), "frames": [str(Path(p).resolve()) for p in frames],
-            "spec": spec.model_dump(mode="json"),
-            "teacher_width": int(teacher.conv3.conv2d.out_channels)}
+    meta = _meta(teacher, frames, spec)
     count = len(frames) * spec.views_per_frame
     meta_path = folder / META
     if meta_path.is_file() and json.loads(meta_path.read_text(encoding="utf-8")) == meta:
@@ -119,6 +117,32 @@ def build_cache(teacher: nn.Module, frames: Sequence[Path], spec: ViewSpec,
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     _log.info("teacher cache built: %d views, %d teacher runs", count, runs)
     return TeacherCache(folder, cache.inputs, cache.targets, cache.hints, runs)
+
+
+def open_cache(teacher: nn.Module, frames: Sequence[Path], spec: ViewSpec,
+               folder: Path) -> TeacherCache:
+    """The finished cache :func:`build_cache` wrote in ``folder`` for these inputs, read-only.
+
+    For workers that share one cache: they must never rebuild it (two writers would
+    race), so a missing or different cache raises NotFoundError naming the folder.
+    """
+    folder = Path(folder)
+    meta = _meta(teacher, frames, spec)
+    meta_path = folder / META
+    if not meta_path.is_file():
+        raise NotFoundError(f"no finished teacher cache in {folder}: build it first (and on a "
+                            f"cluster, put the work folder on a path every worker sees)")
+    if json.loads(meta_path.read_text(encoding="utf-8")) != meta:
+        raise NotFoundError(f"the teacher cache in {folder} was built from another teacher, "
+                            f"frames or view settings: build it again")
+    return _open(folder, meta, len(frames) * spec.views_per_frame, spec, "r", runs=0)
+
+
+def _meta(teacher: nn.Module, frames: Sequence[Path], spec: ViewSpec) -> dict[str, object]:
+    """What a cache was built from; a cache is reused only when this matches exactly."""
+    return {"teacher": _weights_sha(teacher), "frames": [str(Path(p).resolve()) for p in frames],
+            "spec": spec.model_dump(mode="json"),
+            "teacher_width": int(teacher.conv3.conv2d.out_channels)}
 
 
 def make_view(image: np.ndarray, spec: ViewSpec, rng: np.random.Generator, *,
