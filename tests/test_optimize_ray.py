@@ -243,10 +243,21 @@ def test_task_resources_follow_the_recipe() -> None:
     assert task_options(StudentsSpec(), ray)["num_cpus"] == 0  # its trials hold the CPUs
 
 
-def test_auto_with_no_cluster_running_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_joins_a_running_cluster_or_says_there_is_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """'auto' looks for a Ray on this machine (a gcs_server process, or the last `ray
+    start`); with none, a clear error at once. Another suite's Ray may be running here, so
+    the test asks the process table which answer is right."""
+    import psutil
+
     from stylebridge.optimize.ray_cluster import ClusterUnreachableError, connected
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    running = any(p.info["name"] == "gcs_server" for p in psutil.process_iter(["name"]))
+    if running:
+        with connected(RaySettings(address="auto")) as cluster:
+            assert not cluster.started_here and cluster.cpus > 0
+        return
     with (pytest.raises(ClusterUnreachableError, match="no running cluster was found"),
           connected(RaySettings(address="auto"))):
         pass
@@ -274,3 +285,15 @@ def test_joining_a_cluster_started_with_ray_start(tmp_path: Path, models_dir: Pa
     assert f"joined ray://127.0.0.1:{client}" in done.stdout
     variant = load_manifest(tmp_path / "c").get("fp16-weights")
     assert variant.built_on.startswith("ray: node ") and variant.fidelity is not None
+
+
+def test_auto_resolving_to_a_dead_address_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RAY_ADDRESS (or a stale /tmp/ray/ray_current_cluster) naming a dead head: ray.init
+    would wait minutes for its GCS; the probe says so within connect_timeout_s."""
+    from stylebridge.optimize.ray_cluster import ClusterUnreachableError, connected
+
+    port = _closed_port()
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")
+    with (pytest.raises(ClusterUnreachableError, match=f"cannot reach .* 127.0.0.1:{port}"),
+          connected(RaySettings(address="auto", connect_timeout_s=5))):
+        pass

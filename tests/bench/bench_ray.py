@@ -158,8 +158,9 @@ def main() -> None:
     lines = ["# optimize --ray local vs local (mosaic)", ""]
     for name in args.sets.split(","):
         recipes = _recipes(name, budgets)
-        local, wall_local = _run(recipes, OUT_DIR / "ray" / f"{name}-local", None, shared)
-        on_ray, wall_ray = _run(recipes, OUT_DIR / "ray" / f"{name}-ray", "local", shared)
+        folder = OUT_DIR / "ray" / Path(name).stem  # a built-in set's name or a TOML file
+        local, wall_local = _run(recipes, folder / "local", None, shared)
+        on_ray, wall_ray = _run(recipes, folder / "ray", "local", shared)
         rows = _compare(local, on_ray)
         entry: dict[str, object] = {"wall_local_s": wall_local, "wall_ray_s": wall_ray,
                                     "ratio": wall_ray / wall_local, "variants": rows}

@@ -59,16 +59,27 @@ def _training_note(result: object) -> str:
     return (f"trained {steps} steps in {seconds:.0f} s{budget}{again}; loss {first} -> {last}")
 
 
-def _on_device(teacher: nn.Module) -> nn.Module:
-    """A copy of the teacher on the GPU a Ray task was given (or the CPU: a copy too)."""
+def _on_device(teacher: nn.Module, device: torch.device) -> nn.Module:
+    """A copy of the teacher on the device training runs on."""
+    return copy.deepcopy(teacher).to(device)
+
+
+def training_device(ray_settings: RaySettings | None) -> torch.device:
+    """Locally: CUDA when present. In a Ray task: CUDA only when the task holds a GPU (a
+    task holding none still sees every GPU of its node, which other tasks hold)."""
     from stylebridge.optimize.fast_distill import pick_device
 
-    return copy.deepcopy(teacher).to(pick_device())
+    if ray_settings is None:
+        return pick_device()
+    if ray_settings.gpus and not torch.cuda.is_available():
+        raise InvalidInputError("this task holds a GPU but PyTorch sees no CUDA device "
+                                "here: install a CUDA build of torch on the workers")
+    return torch.device("cuda" if ray_settings.gpus else "cpu")
 
 
 def _prune_unstructured(spec: rc.PruneUnstructuredSpec, teacher: nn.Module,
-                        frames: Sequence[Path], work_dir: Path,
-                        progress: Progress) -> tuple[nn.Module, str]:
+                        frames: Sequence[Path], work_dir: Path, progress: Progress,
+                        device: torch.device) -> tuple[nn.Module, str]:
     from stylebridge.optimize.prune import prune_unstructured
 
     model = prune_unstructured(copy.deepcopy(teacher), spec.amount)
@@ -77,12 +88,12 @@ def _prune_unstructured(spec: rc.PruneUnstructuredSpec, teacher: nn.Module,
 
 
 def _prune_structured(spec: rc.PruneStructuredSpec, teacher: nn.Module,
-                      frames: Sequence[Path], work_dir: Path,
-                      progress: Progress) -> tuple[nn.Module, str]:
+                      frames: Sequence[Path], work_dir: Path, progress: Progress,
+                      device: torch.device) -> tuple[nn.Module, str]:
     from stylebridge.optimize.prune import prune_structured
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    model = prune_structured(_on_device(teacher), spec.ratio, list(frames),
+    model = prune_structured(_on_device(teacher, device), spec.ratio, list(frames),
                              _distill_config(spec, work_dir))  # type: ignore[arg-type]
     return model, (f"prune-structured: {spec.ratio:.0%} of the channels removed with "
                    f"torch-pruning, then fine-tuned by distillation from the teacher (up to "
@@ -90,7 +101,7 @@ def _prune_structured(spec: rc.PruneStructuredSpec, teacher: nn.Module,
 
 
 def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], work_dir: Path,
-             progress: Progress) -> tuple[nn.Module, str]:
+             progress: Progress, device: torch.device) -> tuple[nn.Module, str]:
     from stylebridge.models.transformer_net import TransformerNet
     from stylebridge.optimize.distill import distill
     from stylebridge.optimize.students import start_at_mean, student_config, teacher_mean_rgb
@@ -99,8 +110,8 @@ def _distill(spec: rc.DistillSpec, teacher: nn.Module, frames: Sequence[Path], w
     student = TransformerNet(student_config(spec.widths, spec.residual_blocks))
     start_at_mean(student, teacher_mean_rgb(teacher, frames))
     work_dir.mkdir(parents=True, exist_ok=True)
-    teacher = _on_device(teacher)
-    student.to(next(teacher.parameters()).device)
+    teacher = _on_device(teacher, device)
+    student.to(device)
     result = distill(teacher, student, list(frames), _distill_config(spec, work_dir),  # type: ignore[arg-type]
                      progress=progress)
     return result.student, f"distill {student.config.describe()}: {_training_note(result)}"
@@ -210,7 +221,8 @@ def build_torch_variant(spec: rc.RecipeSpec, teacher: nn.Module, frames: Sequenc
     builder = BUILDERS.get(spec.kind)
     if builder is None:
         raise InvalidInputError(f"{spec.kind} is not a torch recipe")
-    model, notes = builder(spec, teacher, frames, work_dir, progress)
+    model, notes = builder(spec, teacher, frames, work_dir, progress,
+                           training_device(ray_settings))
     model = model.eval().cpu()
     export_onnx(model, dst)
     return TorchVariant(notes=notes, checkpoint=_save_checkpoint(model, dst.with_suffix(".pth")))
