@@ -57,6 +57,21 @@ def probe(host: str, port: int, timeout_s: float) -> None:
             "(10001 for ray://, 6379 for the GCS), and is the address right?") from exc
 
 
+def _client_token() -> None:
+    """Send the cluster's token over Ray Client when this machine has one.
+
+    Ray 2.60 turns token authentication on for every cluster, but its client does not
+    look for the token by itself: without RAY_AUTH_MODE=token it sends none, and the
+    head's client server waits 30 s and refuses (seen here with `ray start --head`).
+    This is Ray's own switch (a private function of the pinned ray 2.60).
+    """
+    from ray._private.authentication.authentication_token_setup import (
+        maybe_enable_token_auth_if_token_available,
+    )
+
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
 def _auto_endpoint() -> tuple[str, int]:
     """Where 'auto' would connect: RAY_ADDRESS, a Ray running here, or the last `ray start`.
 
@@ -93,6 +108,8 @@ def connected(settings: RaySettings) -> Iterator[Cluster]:
     if ray.is_initialized():
         raise ClusterUnreachableError("Ray is already initialised in this process; run one "
                                       "optimize per process")
+    if address.startswith("ray://"):
+        _client_token()
     kwargs: dict[str, object] = {"log_to_driver": False, "configure_logging": False}
     if address == LOCAL:
         # A cluster of our own sends nothing home unless the user asked Ray to.
@@ -105,7 +122,9 @@ def connected(settings: RaySettings) -> Iterator[Cluster]:
         context = ray.init(**kwargs)  # type: ignore[arg-type]
     except (ConnectionError, TimeoutError, RuntimeError) as exc:
         hint = ("no running cluster was found (start one with `ray start --head`, or set "
-                "RAY_ADDRESS)" if address == AUTO else "the cluster did not accept the connection")
+                "RAY_ADDRESS)" if address == AUTO else "the cluster did not accept the "
+                "connection (Ray uses token authentication: is the head's ~/.ray/auth_token "
+                "on this machine too?)")
         raise ClusterUnreachableError(f"cannot join Ray at {address!r}: {hint}: "
                                       f"{str(exc).splitlines()[0]}") from exc
     try:
