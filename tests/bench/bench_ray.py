@@ -14,6 +14,7 @@ For each recipe set (``quick``, and ``students`` with its budgets scaled by
 
 Writes out/bench/ray.json and .md and prints the table.
 Usage: python tests/bench/bench_ray.py [--sets quick,students] [--students-budgets 30,60,120]
+                                       [--ray-cpus 2 --name ray-cpus2]
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ from stylebridge.optimize.recipes import RecipeSet, StudentsSpec, load_recipes
 from stylebridge.paths import shared_dir
 
 
-def _recipes(name: str, budgets: tuple[float, ...]) -> RecipeSet:
+def _recipes(name: str, budgets: tuple[float, ...], cpus: float | None) -> RecipeSet:
     recipes = load_recipes(name)
+    if cpus is not None:  # per Ray task and per trial; the local run uses every core anyway
+        recipes = recipes.model_copy(update={"ray": recipes.ray.model_copy(
+            update={"cpus": cpus})})
     if name != "students":
         return recipes
     specs = tuple(s.model_copy(update={"budgets": budgets}) if isinstance(s, StudentsSpec)
@@ -151,14 +155,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", default="quick,students")
     parser.add_argument("--students-budgets", default="30,60,120")
+    parser.add_argument("--ray-cpus", type=float, default=None,
+                        help="CPUs per Ray task and student trial (default: the recipe's, 1); "
+                        "2 on this machine gives each trial what a local run gives it")
+    parser.add_argument("--name", default="ray", help="results file: out/bench/NAME.md")
     args = parser.parse_args()
     shared = shared_dir()
     budgets = tuple(float(b) for b in args.students_budgets.split(","))
     results: dict[str, object] = {"overhead": _task_overhead(shared), "sets": {}}
-    lines = ["# optimize --ray local vs local (mosaic)", ""]
+    lines = [f"# optimize --ray local vs local (mosaic), Ray CPUs per task/trial: "
+             f"{args.ray_cpus or 'the recipe default (1)'}", ""]
     for name in args.sets.split(","):
-        recipes = _recipes(name, budgets)
-        folder = OUT_DIR / "ray" / Path(name).stem  # a built-in set's name or a TOML file
+        recipes = _recipes(name, budgets, args.ray_cpus)
+        folder = OUT_DIR / args.name / Path(name).stem  # a built-in set's name or a TOML file
         local, wall_local = _run(recipes, folder / "local", None, shared)
         on_ray, wall_ray = _run(recipes, folder / "ray", "local", shared)
         rows = _compare(local, on_ray)
@@ -189,7 +198,8 @@ def main() -> None:
               f"carrying {o['payload_mb']:.1f} MB in / {o['result_mb']:.1f} MB out "  # type: ignore[index]
               f"{o['payload'].median_ms:.1f} ms vs {o['in_process'].median_ms:.2f} ms in "  # type: ignore[index]
               f"process: {o['overhead_ms']:.1f} ms per task"]  # type: ignore[index]
-    md = write_results("ray", results, "\n".join(lines) + "\n")
+    results["ray_cpus"] = args.ray_cpus
+    md = write_results(args.name, results, "\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"written: {md}")
 
