@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,15 @@ def frame_paths(frames_dir: Path) -> list[Path]:
     paths = sorted(frames_dir.glob("*.png"))
     assert paths, f"no frames in {frames_dir}"
     return paths
+
+
+@pytest.fixture(scope="session")
+def three_frames(tmp_path_factory: pytest.TempPathFactory, frame_paths: list[Path]) -> Path:
+    """Three real frames, linked (not copied) into a folder of their own: optimize runs."""
+    folder = tmp_path_factory.mktemp("frames")
+    for path in frame_paths[:3]:
+        os.symlink(path, folder / path.name)
+    return folder
 
 
 def load_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:

@@ -3,7 +3,6 @@ real frames builds a catalog whose manifest validates, and a second run reuses i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import onnxruntime as ort
@@ -114,15 +113,6 @@ def test_split_frames_holds_out_spread_frames() -> None:
 
 
 # ---- the pipeline --------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def three_frames(tmp_path_factory: pytest.TempPathFactory, frame_paths: list[Path]) -> Path:
-    """Three real frames, linked (not copied) into a folder of their own."""
-    folder = tmp_path_factory.mktemp("frames")
-    for path in frame_paths[:3]:
-        os.symlink(path, folder / path.name)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def quick_catalog(tmp_path_factory: pytest.TempPathFactory, models_dir: Path,
                   three_frames: Path) -> tuple[Path, Manifest, list[OptimizeEvent]]:

@@ -78,11 +78,8 @@ crop = 64
 
 
 @pytest.fixture(scope="module")
-def frames(tmp_path_factory: pytest.TempPathFactory, frame_paths: list[Path]) -> Path:
-    folder = tmp_path_factory.mktemp("frames")
-    for path in frame_paths[:3]:
-        os.symlink(path, folder / path.name)
-    return folder
+def frames(three_frames: Path) -> Path:
+    return three_frames
 
 
 def _toml(folder: Path, text: str, dashboard: bool = False) -> Path:
