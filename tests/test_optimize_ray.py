@@ -189,6 +189,18 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_for_port(port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_an_unreachable_cluster_fails_fast_with_a_clear_message(
         tmp_path: Path, models_dir: Path, frames: Path) -> None:
     port = _closed_port()
@@ -272,6 +284,7 @@ def test_joining_a_cluster_started_with_ray_start(tmp_path: Path, models_dir: Pa
                     "--include-dashboard=false", "--disable-usage-stats"],
                    check=True, capture_output=True, timeout=180, env=env)
     try:
+        _wait_for_port(client, seconds=120)  # `ray start` returns before its client server listens
         recipe = _toml(tmp_path, HEADER + '[[recipe]]\nkind = "fp16-weights"\n')
         done = _optimize(models_dir / "mosaic.pth", frames, tmp_path / "c", recipe,
                          "--ray", f"ray://127.0.0.1:{client}")
