@@ -129,16 +129,15 @@ def _scaling(manifest: Manifest, workers: tuple[int, ...]) -> dict[str, object]:
     train = {r: [p for p in points if p.rung == r] for r in rungs}
     previous = {p.shape: 0.0 for p in points}
     durations: dict[int, float] = {}
+    trained = 0.0
     for r in rungs:
         spent = []
         for p in train[r]:
             spent.append(p.train_seconds - previous[p.shape])
             previous[p.shape] = p.train_seconds
         durations[r] = sum(spent) / len(spent)
+        trained += sum(spent)
     cache = float(re.search(r"teacher cache (\d+) s", students.notes).group(1))  # type: ignore[union-attr]
-    trained = sum(sum(p.train_seconds - (0 if r == 0 else next(
-        q.train_seconds for q in points if q.shape == p.shape and q.rung == r - 1))
-        for p in train[r]) for r in rungs)
     evaluations = len(points)
     other = max(0.0, students.build_seconds - cache - trained) / max(evaluations, 1)
     alive = {r: len(train[r]) for r in rungs}

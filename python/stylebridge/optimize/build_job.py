@@ -45,6 +45,11 @@ class FileRef:
         path = Path(path)
         return cls(name=path.name, data=path.read_bytes())
 
+    @classmethod
+    def of(cls, path: Path, shipped: bool) -> FileRef:
+        """The file's content for another machine (``shipped``), else its absolute path."""
+        return cls.shipped(path) if shipped else cls(Path(path).name, path=Path(path).resolve())
+
     def at(self, folder: Path) -> Path:
         """A path to the file: its own, or a copy written into ``folder``."""
         if self.data is None:
@@ -149,10 +154,8 @@ def execute(job: BuildJob, payload: Payload, out_dir: Path, scratch: Path,
         seconds = time.perf_counter() - started
         if progress is not None:
             progress("measuring", None, None)
-        sizes = [(job.recipes.evaluation.width, job.recipes.evaluation.height),
-                 *job.recipes.latency.sizes()]
         measured = measure(out_dir / onnx_name, payload.evaluation, payload.eval_reference,
-                           sizes)
+                           job.recipes.measured_sizes())
     except StyleBridgeError as exc:  # the recipe cannot be made from this model: why
         return BuildResult(job.variant_id, error=str(exc), bad_input=True)
     # Anything else is a bug or a library failure, never a skip: it fails by name.

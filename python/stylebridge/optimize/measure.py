@@ -31,11 +31,11 @@ class Measurement:
     engines: tuple[cat.EngineVerdict, ...]
     temporal: cat.Temporal
 
-    def apply(self, variant: cat.Variant, seconds: float, notes: str) -> cat.Variant:
+    def apply(self, variant: cat.Variant) -> cat.Variant:
+        """``variant`` with these measures, and its notes ending in the engine summary."""
         return variant.model_copy(update={
             "flops": self.flops, "fidelity": self.fidelity, "engines": self.engines,
-            "temporal": self.temporal, "build_seconds": seconds,
-            "notes": with_engine_note(notes, self.engines)})
+            "temporal": self.temporal, "notes": with_engine_note(variant.notes, self.engines)})
 
 
 def measure(path: Path, evaluation: Sequence[np.ndarray], reference: Sequence[np.ndarray],

@@ -267,12 +267,10 @@ def _teacher(run: _Run, frames: _Frames) -> cat.Variant:
 
 def _payload(run: _Run, teacher: cat.Variant, frames: _Frames, shipped: bool) -> Payload:
     """The teacher and frames every job needs: paths here, contents for Ray workers."""
-    def ref(path: Path) -> FileRef:
-        return FileRef.shipped(path) if shipped else FileRef(path.name, path=path.resolve())
-
     source = run.model_path if run.teacher_module is not None else run.out / teacher.file
-    return Payload(teacher_source=ref(source), teacher_onnx=ref(run.out / teacher.file),
-                   train_frames=tuple(ref(p) for p in frames.train),
+    return Payload(teacher_source=FileRef.of(source, shipped),
+                   teacher_onnx=FileRef.of(run.out / teacher.file, shipped),
+                   train_frames=tuple(FileRef.of(p, shipped) for p in frames.train),
                    evaluation=frames.evaluation, eval_reference=frames.eval_reference,
                    latency_frame=frames.latency_frame, teacher_module=run.teacher_module)
 
@@ -314,8 +312,9 @@ def _prepare(run: _Run, spec: rc.RecipeSpec, index: int, shipped: bool) -> Build
     except NotFoundError:
         run.emit(EventKind.SKIPPED, vid, index, f"parent {parent_id!r} was not built")
         return None
-    key = spec.to_recipe().key(f"{parent_id}@{parent.sha256}")
-    run.emit(EventKind.START, vid, index, spec.to_recipe().kind.value)
+    recipe = spec.to_recipe()
+    key = recipe.key(f"{parent_id}@{parent.sha256}")
+    run.emit(EventKind.START, vid, index, recipe.kind.value)
     found = run.reusable(key)
     if found is not None:
         if _stale(found, run.recipes):
@@ -325,10 +324,7 @@ def _prepare(run: _Run, spec: rc.RecipeSpec, index: int, shipped: bool) -> Build
     if spec.needs_torch and run.teacher_module is None:
         run.emit(EventKind.SKIPPED, vid, index, "torch recipes need a .pth teacher")
         return None
-    parent_onnx = None
-    if not spec.needs_torch:
-        path = run.out / parent.file
-        parent_onnx = FileRef.shipped(path) if shipped else FileRef(path.name, path=path)
+    parent_onnx = None if spec.needs_torch else FileRef.of(run.out / parent.file, shipped)
     return BuildJob(spec=spec, variant_id=vid, key=key, parent_id=parent_id,
                     parent_onnx=parent_onnx, recipes=run.recipes,
                     work_dir=run.storage / key,  # checkpoints: a retry or re-run resumes
@@ -345,7 +341,7 @@ def _record(run: _Run, job: BuildJob, result: BuildResult) -> None:
     checkpoint = run.out / result.checkpoint_name if result.checkpoint_name else None
     variant = _describe(run, job.variant_id, job.parent_id, job.spec.to_recipe(), job.key,
                         run.out / result.onnx_name, checkpoint, result.seconds, result.notes)
-    variant = result.measurement.apply(variant, result.seconds, result.notes)
+    variant = result.measurement.apply(variant)
     run.save(variant.model_copy(update={"frontier": result.frontier,
                                         "built_on": result.built_on}))
     shutil.rmtree(job.work_dir, ignore_errors=True)
@@ -375,10 +371,10 @@ def _describe(run: _Run, vid: str, parent: str | None, recipe: cat.Recipe, key: 
 
 
 def _remeasure(run: _Run, variant: cat.Variant, frames: _Frames) -> cat.Variant:
-    settings = run.recipes
-    sizes = [(settings.evaluation.width, settings.evaluation.height), *settings.latency.sizes()]
-    measured = measure(run.out / variant.file, frames.evaluation, frames.eval_reference, sizes)
-    return measured.apply(variant, variant.build_seconds, variant.notes)
+    measured = measure(run.out / variant.file, frames.evaluation, frames.eval_reference,
+                       run.recipes.measured_sizes())
+    return measured.apply(variant)
+
 
 def _time_all(run: _Run, frames: _Frames, teacher_id: str) -> None:
     """Time every variant of the catalog together, interleaved, in this run.

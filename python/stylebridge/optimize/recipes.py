@@ -318,6 +318,10 @@ class RecipeSet(BaseModel):
     latency: LatencySettings = LatencySettings()
     ray: RaySettings = RaySettings()  # where it runs; never part of a recipe key
 
+    def measured_sizes(self) -> list[tuple[int, int]]:
+        """Every (width, height) a variant's FLOPs are counted at: evaluation and latency."""
+        return [(self.evaluation.width, self.evaluation.height), *self.latency.sizes()]
+
     def check(self) -> RecipeSet:
         """Refuse duplicate ids and parents that are not built earlier in the list."""
         seen: set[str] = set()
