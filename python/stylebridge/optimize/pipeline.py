@@ -200,12 +200,18 @@ def optimize(model_path: Path, frames_dir: Path, out_catalog: Path,
         if teacher.fidelity is None or _stale(teacher, recipes):
             run.save(_remeasure(run, teacher, frames))
         if cluster is not None:
+            from stylebridge.optimize.ray_cluster import ClusterUnreachableError
             from stylebridge.optimize.ray_runner import RayExecutor
 
-            executor = RayExecutor(recipes, _payload(run, teacher, frames, shipped=True),
-                                   bars=training_progress)
-            stack.callback(executor.close)
-            _build_all(run, executor, shipped=True)
+            try:
+                executor = RayExecutor(recipes, _payload(run, teacher, frames, shipped=True),
+                                       bars=training_progress)
+                stack.callback(executor.close)
+                _build_all(run, executor, shipped=True)
+            except ConnectionError as exc:  # Ray Client lost its channel: say so, keep what's built
+                raise ClusterUnreachableError(
+                    f"lost the connection to Ray at {cluster.address} ({str(exc).strip()}); "
+                    "the variants built so far are in the catalog, run again to go on") from exc
         else:
             payload = _payload(run, teacher, frames, shipped=False)
             _build_all(run, LocalExecutor(run.out, payload), shipped=False)

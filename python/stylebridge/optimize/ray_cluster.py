@@ -57,12 +57,13 @@ def probe(host: str, port: int, timeout_s: float) -> None:
             "(10001 for ray://, 6379 for the GCS), and is the address right?") from exc
 
 
-def _client_token() -> None:
-    """Send the cluster's token over Ray Client when this machine has one.
+def _send_token() -> None:
+    """Send the cluster's token when joining one, if this machine has it.
 
-    Ray 2.60 turns token authentication on for every cluster, but its client does not
-    look for the token by itself: without RAY_AUTH_MODE=token it sends none, and the
-    head's client server waits 30 s and refuses (seen here with `ray start --head`).
+    Ray 2.60 turns token authentication on for every cluster, but a driver joining one
+    does not look for the token by itself: without RAY_AUTH_MODE=token it sends none.
+    Seen here with `ray start --head`: over Ray Client the head waits 30 s and refuses;
+    by the GCS address, every call is "Authentication token is missing or incorrect".
     This is Ray's own switch (a private function of the pinned ray 2.60).
     """
     from ray._private.authentication.authentication_token_setup import (
@@ -108,8 +109,8 @@ def connected(settings: RaySettings) -> Iterator[Cluster]:
     if ray.is_initialized():
         raise ClusterUnreachableError("Ray is already initialised in this process; run one "
                                       "optimize per process")
-    if address.startswith("ray://"):
-        _client_token()
+    if address != LOCAL:
+        _send_token()
     kwargs: dict[str, object] = {"log_to_driver": False, "configure_logging": False}
     if address == LOCAL:
         # A cluster of our own sends nothing home unless the user asked Ray to.
